@@ -1,0 +1,28 @@
+"""modeguard: make PyTorch's ``model.train()`` / ``model.eval()`` right.
+
+Control modes (contexts that restore every submodule, sticky policies), inspect
+them, lint training code for mode bugs, watch a running loop, recalibrate
+BatchNorm statistics exactly.
+
+>>> import torch, torch.nn as nn
+>>> import modeguard as mg
+>>> model = nn.Sequential(nn.Conv2d(3, 8, 3), nn.BatchNorm2d(8), nn.Dropout(0.1))
+>>> _ = mg.freeze_bn(model)          # survives model.train()
+>>> with mg.inference(model):        # eval + no autograd, everything restored after
+...     y = model(torch.randn(2, 3, 8, 8))
+"""
+
+from modeguard.findings import RULES, Finding, Severity
+from modeguard.modes import ModeState, eval_mode, inference, restore, snapshot, train_mode
+from modeguard.policy import freeze_bn, pin_mode, pinned, unfreeze_bn, unpin
+
+__version__ = "0.1.0"
+
+__all__ = [
+    # modes
+    "ModeState", "snapshot", "restore", "eval_mode", "train_mode", "inference",
+    # policies
+    "freeze_bn", "unfreeze_bn", "pin_mode", "unpin", "pinned",
+    # findings
+    "Finding", "Severity", "RULES",
+]
