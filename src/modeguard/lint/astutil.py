@@ -1,0 +1,88 @@
+"""Small ``ast`` helpers shared by the lint rules: dotted names and import aliases."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+
+
+def dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, else ``None``.
+
+    >>> dotted(ast.parse("torch.nn.functional.dropout", mode="eval").body)
+    'torch.nn.functional.dropout'
+    """
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+@dataclass
+class ImportMap:
+    """Local names bound by a file's imports, mapped to fully qualified names.
+
+    ``import torch.nn.functional as F`` maps ``F`` to ``torch.nn.functional``;
+    ``from torch.nn import functional`` maps ``functional`` to ``torch.nn.functional``;
+    ``from .models import Net`` in package ``pkg`` maps ``Net`` to ``pkg.models.Net``.
+    Imports anywhere in the file count (function-level imports included).
+    """
+
+    names: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_tree(cls, tree: ast.AST, module: str = "") -> "ImportMap":
+        out = cls()
+        package = module.rsplit(".", 1)[0] if "." in module else ""
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        out.names[alias.asname] = alias.name
+                    else:
+                        top = alias.name.split(".", 1)[0]
+                        out.names.setdefault(top, top)
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    pkg_parts = package.split(".") if package else []
+                    keep = len(pkg_parts) - (node.level - 1)
+                    prefix = ".".join(pkg_parts[:max(keep, 0)])
+                    base = ".".join(p for p in (prefix, base) if p)
+                for alias in node.names:
+                    if alias.name == "*":
+                        continue
+                    full = f"{base}.{alias.name}" if base else alias.name
+                    out.names[alias.asname or alias.name] = full
+        return out
+
+    def resolve(self, node: ast.AST) -> str | None:
+        """Fully qualified name of a Name/Attribute chain, through the imports.
+
+        Names not bound by an import are returned as written.
+        """
+        name = dotted(node)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        full = self.names.get(head)
+        if full is None:
+            return name
+        return f"{full}.{rest}" if rest else full
+
+
+def call_name(call: ast.Call, imports: ImportMap) -> str | None:
+    """Qualified name of the called function (``torch.nn.functional.dropout``), if static."""
+    return imports.resolve(call.func)
+
+
+def keyword(call: ast.Call, name: str) -> ast.expr | None:
+    """The value of keyword argument ``name`` in ``call``, if given."""
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    return None
