@@ -200,7 +200,6 @@ def freeze_bn(module: nn.Module, *, affine: bool = True) -> nn.Module:
             continue
         record = {
             "prev_pin": (pin_of(m), m.__dict__.get(_PIN_SOURCE)),
-            "training": m.training,
             "requires_grad": {},
         }
         if affine:
