@@ -14,6 +14,8 @@ BatchNorm statistics exactly.
 
 from modeguard.findings import RULES, Finding, Severity
 from modeguard.modes import ModeState, eval_mode, inference, restore, snapshot, train_mode
+from modeguard.norm import (
+    FrozenBatchNorm1d, FrozenBatchNorm2d, FrozenBatchNorm3d, convert_frozen_bn, revert_frozen_bn)
 from modeguard.policy import freeze_bn, pin_mode, pinned, unfreeze_bn, unpin
 
 __version__ = "0.1.0"
@@ -23,6 +25,9 @@ __all__ = [
     "ModeState", "snapshot", "restore", "eval_mode", "train_mode", "inference",
     # policies
     "freeze_bn", "unfreeze_bn", "pin_mode", "unpin", "pinned",
+    # frozen BatchNorm layers
+    "FrozenBatchNorm1d", "FrozenBatchNorm2d", "FrozenBatchNorm3d", "convert_frozen_bn",
+    "revert_frozen_bn",
     # findings
     "Finding", "Severity", "RULES",
 ]
