@@ -18,11 +18,17 @@ CASES = [(nn.BatchNorm1d, FrozenBatchNorm1d, (6, 5)), (nn.BatchNorm1d, FrozenBat
          (nn.BatchNorm3d, FrozenBatchNorm3d, (2, 5, 2, 3, 3))]
 
 
-def randomized(bn: nn.modules.batchnorm._BatchNorm, seed: int) -> nn.modules.batchnorm._BatchNorm:
+def randomized(bn: nn.modules.batchnorm._BatchNorm, seed: int,
+               extreme: bool = False) -> nn.modules.batchnorm._BatchNorm:
+    """Trained-looking statistics; ``extreme`` gives tiny variances and large means."""
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
-        bn.running_mean.copy_(torch.randn(bn.num_features, generator=g) * 3)
-        bn.running_var.copy_(torch.rand(bn.num_features, generator=g) * 4 + 0.01)
+        if extreme:
+            bn.running_mean.copy_(torch.randn(bn.num_features, generator=g) * 10)
+            bn.running_var.copy_(torch.rand(bn.num_features, generator=g) * 4 + 0.001)
+        else:
+            bn.running_mean.copy_(torch.rand(bn.num_features, generator=g) * 4 - 2)
+            bn.running_var.copy_(torch.rand(bn.num_features, generator=g) * 3.75 + 0.25)
         bn.num_batches_tracked.fill_(17)
         if bn.affine:
             bn.weight.copy_(torch.randn(bn.num_features, generator=g))
@@ -38,10 +44,23 @@ def test_output_equals_eval_mode_batchnorm(case: int, seed: int, eps: float, aff
     bn = randomized(bn_cls(5, eps=eps, affine=affine), seed)
     frozen = mg.convert_frozen_bn(copy.deepcopy(bn))
     assert type(frozen) is frozen_cls
-    x = torch.randn(*shape, generator=torch.Generator().manual_seed(seed)) * 5
-    torch.testing.assert_close(frozen(x), bn(x), rtol=1e-6, atol=1e-6)
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(seed)) * 2 \
+        + bn.running_mean.reshape((1, -1) + (1,) * (len(shape) - 2))
+    torch.testing.assert_close(frozen(x), bn(x), rtol=0, atol=1e-6)
     frozen.train()  # mode changes nothing
-    torch.testing.assert_close(frozen(x), bn(x), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(frozen(x), bn(x), rtol=0, atol=1e-6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(case=st.integers(0, len(CASES) - 1), seed=st.integers(0, 10_000))
+def test_extreme_statistics_match_float64_truth(case: int, seed: int) -> None:
+    """Tiny variances, large means: we centre before scaling, so no cancellation."""
+    bn_cls, _, shape = CASES[case]
+    bn = randomized(bn_cls(5), seed, extreme=True)
+    frozen = mg.convert_frozen_bn(copy.deepcopy(bn))
+    x = torch.randn(*shape, generator=torch.Generator().manual_seed(seed)) * 5
+    truth = copy.deepcopy(bn).double()(x.double())
+    torch.testing.assert_close(frozen(x).double(), truth, rtol=1e-6, atol=1e-5)
 
 
 def test_buffers_only_and_state_dict_roundtrips_strict() -> None:
