@@ -13,6 +13,7 @@ BatchNorm statistics exactly.
 """
 
 from modeguard.findings import RULES, Finding, Severity
+from modeguard.inspect import ModeReport, report
 from modeguard.modes import ModeState, eval_mode, inference, restore, snapshot, train_mode
 from modeguard.norm import (
     FrozenBatchNorm1d, FrozenBatchNorm2d, FrozenBatchNorm3d, convert_frozen_bn, revert_frozen_bn)
@@ -28,6 +29,8 @@ __all__ = [
     # frozen BatchNorm layers
     "FrozenBatchNorm1d", "FrozenBatchNorm2d", "FrozenBatchNorm3d", "convert_frozen_bn",
     "revert_frozen_bn",
+    # inspection
+    "report", "ModeReport",
     # findings
     "Finding", "Severity", "RULES",
 ]

@@ -7,6 +7,7 @@ function that does the work, then renders with rich.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 from rich.console import Console
@@ -48,6 +49,77 @@ def rules_command(fmt: str) -> None:
         table.add_row(r.code, r.name, r.severity.value, "on" if r.default else "off",
                       ", ".join(sorted(r.detectors)), r.summary)
     console.print(table)
+
+
+def _load_factory(target: str) -> Any:
+    """Import ``pkg.module:callable`` or ``path/to/file.py:callable``."""
+    import importlib
+    import importlib.util
+    from pathlib import Path
+
+    where, sep, attr = target.rpartition(":")
+    if not sep or not where or not attr:
+        raise click.BadParameter(f"{target!r}: expected MODULE:FACTORY, e.g. "
+                                 "mypkg.models:build or models.py:build", param_hint="TARGET")
+    if where.endswith(".py") or "/" in where or "\\" in where:
+        path = Path(where)
+        if not path.is_file():
+            raise click.BadParameter(f"file {where!r} not found", param_hint="TARGET")
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, str(path.resolve().parent))
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            sys.path.pop(0)
+    else:
+        if "" not in sys.path and "." not in sys.path:
+            sys.path.insert(0, "")
+        try:
+            module = importlib.import_module(where)
+        except ModuleNotFoundError as exc:
+            raise click.BadParameter(f"cannot import {where!r}: {exc}. Run from the directory "
+                                     "that contains the package, or pass a file path",
+                                     param_hint="TARGET") from exc
+    factory = getattr(module, attr, None)
+    if factory is None:
+        raise click.BadParameter(f"{where!r} has no attribute {attr!r}", param_hint="TARGET")
+    if not callable(factory):
+        raise click.BadParameter(f"{target!r} is not callable", param_hint="TARGET")
+    return factory
+
+
+@main.command("inspect")
+@click.argument("target")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--eval", "as_eval", is_flag=True, help="Show the report after model.eval().")
+def inspect_command(target: str, fmt: str, as_eval: bool) -> None:
+    """Mode report of the model returned by TARGET (MODULE:FACTORY, called with no arguments).
+
+    \b
+    modeguard inspect mypkg.models:build
+    modeguard inspect models.py:resnet_tiny --eval --format json
+    """
+    import json
+
+    from torch import nn
+
+    from modeguard.inspect import report
+
+    factory = _load_factory(target)
+    model = factory()
+    if not isinstance(model, nn.Module):
+        raise click.BadParameter(f"{target}() returned {type(model).__name__}, not a "
+                                 "torch.nn.Module", param_hint="TARGET")
+    if as_eval:
+        model.eval()
+    result = report(model)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        console.print(result)
 
 
 if __name__ == "__main__":  # pragma: no cover
