@@ -46,3 +46,14 @@ def test_module_doctests(name: str) -> None:
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
+
+
+@pytest.mark.parametrize("page", ["docs/semantics.md", "docs/zh/semantics.md"])
+def test_every_semantics_claim_cites_an_existing_test(page: str) -> None:
+    text = (ROOT / page).read_text(encoding="utf-8")
+    cited = set(re.findall(r"`(test_[a-z0-9_]+)`", text))
+    tests = (ROOT / "tests" / "test_semantics.py").read_text(encoding="utf-8")
+    defined = set(re.findall(r"^def (test_[a-z0-9_]+)", tests, re.M))
+    assert cited, "the page cites no test"
+    assert cited <= defined, f"cited but not defined: {sorted(cited - defined)}"
+    assert defined <= cited, f"tests not cited by the page: {sorted(defined - cited)}"
