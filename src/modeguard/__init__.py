@@ -18,6 +18,7 @@ from modeguard.modes import ModeState, eval_mode, inference, restore, snapshot, 
 from modeguard.norm import (
     FrozenBatchNorm1d, FrozenBatchNorm2d, FrozenBatchNorm3d, convert_frozen_bn, revert_frozen_bn)
 from modeguard.policy import freeze_bn, pin_mode, pinned, unfreeze_bn, unpin
+from modeguard.stats import RecalibrationReport, recalibrate_bn
 
 __version__ = "0.1.0"
 
@@ -31,6 +32,8 @@ __all__ = [
     "revert_frozen_bn",
     # inspection
     "report", "ModeReport",
+    # BatchNorm recalibration
+    "recalibrate_bn", "RecalibrationReport",
     # findings
     "Finding", "Severity", "RULES",
 ]
