@@ -358,3 +358,24 @@ def test_report_str_and_dict() -> None:
     assert d["batches"] == 6 and len(d["layers"]) == 3
     shifts = [max(r.mean_shift, r.var_shift) for r in report.layers]
     assert shifts == sorted(shifts, reverse=True)
+
+
+def test_half_precision_model_reduces_inputs_itself() -> None:
+    torch.manual_seed(0)
+    model = Net().to(torch.bfloat16)
+    batches = [b.to(torch.bfloat16) for b in make_batches("noniid")]
+    truth = ground_truth(model, batches)
+    mg.recalibrate_bn(model, batches, progress=False)
+    assert model.stem[1].running_mean.dtype == torch.bfloat16
+    assert max_rel_err(model, truth) < 1e-2  # bfloat16 buffers hold ~3 significant digits
+
+
+def test_buffer_objects_kept_and_long_loaders_fold_exactly() -> None:
+    model = nn.Sequential(nn.Linear(3, 3), nn.BatchNorm1d(3))
+    ids = {k: id(v) for k, v in model.named_buffers()}
+    g = torch.Generator().manual_seed(3)
+    batches = [torch.randn(4, 3, generator=g) * (1 + i % 7) + i for i in range(150)]  # > 2 folds
+    truth = ground_truth(model, batches)
+    mg.recalibrate_bn(model, batches, progress=False)
+    assert {k: id(v) for k, v in model.named_buffers()} == ids  # DDP holds these references
+    assert max_rel_err(model, truth) < 1e-5

@@ -6,9 +6,10 @@ statistics taken while the weights kept changing: after weight averaging
 run they no longer describe what each layer sees. ``recalibrate_bn`` recomputes
 them as exact population statistics over the data you give it.
 
-How: a forward pre-hook on every target layer reduces its input to per-channel
-``(count, mean, M2)`` and merges it into float64 accumulators with Chan's
-parallel formula, so the result is the mean and variance over *all* values seen
+How: every target layer runs in training mode with momentum 1.0, so after each
+forward its buffers hold exactly that batch's mean and unbiased variance; a
+forward hook turns them into per-channel ``(count, mean, M2)`` and merges them
+into float64 accumulators with Chan's parallel formula, so the result is the mean and variance over *all* values seen
 (every sample and spatial position counts) whatever the batch order or sizes.
 Under ``torch.distributed`` the per-rank triples are gathered and merged the same
 way, so every rank ends with identical statistics.
@@ -40,6 +41,9 @@ from modeguard.policy import pin_of
 
 __all__ = ["recalibrate_bn", "RecalibrationReport", "LayerRecalibration", "RecalibrationError",
            "Moments"]
+
+
+_FOLD_EVERY = 64  # per-batch statistics kept before folding them into the accumulator
 
 
 class RecalibrationError(RuntimeError):
@@ -92,6 +96,20 @@ class Moments:
         mean = self.mean + delta * (other.count / n)
         m2 = self.m2 + other.m2 + delta * delta * (self.count * other.count / n)
         return Moments(n, mean, m2)
+
+    @classmethod
+    def combine(cls, counts: list[int], means: torch.Tensor, variances: torch.Tensor
+                ) -> "Moments":
+        """Exact moments of ``k`` per-batch results at once (vectorized, float64).
+
+        ``means`` and ``variances`` are ``(k, C)``: each batch's mean and *unbiased* variance.
+        """
+        total = sum(counts)
+        n = torch.tensor(counts, dtype=torch.float64, device=means.device).unsqueeze(1)
+        mu = means.to(torch.float64)
+        mean = (n * mu).sum(0) / total
+        m2 = (variances.to(torch.float64) * (n - 1) + n * (mu - mean) ** 2).sum(0)
+        return cls(total, mean, m2)
 
     def var(self, unbiased: bool = True) -> torch.Tensor:
         return self.m2 / (self.count - 1 if unbiased else self.count)
@@ -295,6 +313,8 @@ def _gather_moments(moments: list[Moments], batches: list[int], process_group: A
 
 
 def _progress(progress: bool, total: int | None) -> Any:
+    if not progress:
+        return _NoProgress()
     from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                                TimeElapsedColumn)
 
@@ -305,7 +325,21 @@ def _progress(progress: bool, total: int | None) -> Any:
             return Text(f"{speed:.1f} batches/s" if speed else "")
 
     return Progress(TextColumn("recalibrate_bn"), BarColumn(), MofNCompleteColumn(), _Rate(""),
-                    TimeElapsedColumn(), transient=True, disable=not progress)
+                    TimeElapsedColumn(), transient=True)
+
+
+class _NoProgress:
+    def __enter__(self) -> "_NoProgress":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+    def add_task(self, *args: Any, **kwargs: Any) -> int:
+        return 0
+
+    def advance(self, task: int) -> None:
+        return None
 
 
 # ------------------------------------------------------------------ the pass
@@ -374,6 +408,9 @@ def recalibrate_bn(model: nn.Module, data: Iterable[Any], *, num_batches: int | 
     def put_back() -> None:
         for h in handles:
             h.remove()
+        for m, mean_buf, var_buf in original:  # the very same tensor objects (DDP keeps them)
+            m._buffers["running_mean"] = mean_buf
+            m._buffers["running_var"] = var_buf
         for m in patched:
             m.__dict__.pop("forward", None)
         with torch.no_grad():
@@ -391,18 +428,58 @@ def recalibrate_bn(model: nn.Module, data: Iterable[Any], *, num_batches: int | 
              "module_calls": 0, "stop_at": None}
     n_target = len(targets)
 
-    def pre_hook(module: nn.Module, args: tuple) -> None:
+    # With momentum 1.0 a training-mode BatchNorm leaves exactly this batch's mean and
+    # unbiased variance in its running buffers (computed by torch's kernel, accumulated in
+    # double on CPU), so the hook reads them instead of reducing the input a second time.
+    # Layers with half-precision buffers reduce the input themselves (no precision lost).
+    reads_buffers = [m.running_mean.dtype in (torch.float32, torch.float64) for _, m in targets]
+
+    # The layers write each batch's statistics straight into rows of these tensors (their
+    # running buffers are swapped for the rows during the pass): no copy per forward.
+    rows: list[tuple[torch.Tensor, torch.Tensor] | None] = [
+        (torch.zeros(_FOLD_EVERY, m.num_features, dtype=m.running_mean.dtype,
+                     device=m.running_mean.device),
+         torch.zeros(_FOLD_EVERY, m.num_features, dtype=m.running_var.dtype,
+                     device=m.running_var.device)) if reads_buffers[i] else None
+        for i, (_, m) in enumerate(targets)]
+    row_counts: list[list[int]] = [[] for _ in targets]
+    original = [(m, m._buffers["running_mean"], m._buffers["running_var"]) for _, m in targets]
+
+    def point(i: int, k: int) -> None:
+        m = targets[i][1]
+        r = rows[i]
+        assert r is not None
+        m._buffers["running_mean"] = r[0][k]
+        m._buffers["running_var"] = r[1][k]
+
+    def fold(i: int) -> None:
+        counts, r = row_counts[i], rows[i]
+        if r is None or not counts:
+            return
+        k = len(counts)
+        moments[i] = moments[i].merge(Moments.combine(counts, r[0][:k], r[1][:k]))
+        row_counts[i] = []
+        r[0].zero_()
+        r[1].zero_()
+        point(i, 0)
+
+    def hook(module: nn.Module, args: tuple, out: Any) -> None:
         i = index[id(module)]
         x = args[0]
-        if state["first"]:
-            state["calls"][i] += 1
-        moments[i] = moments[i].merge(Moments.of(x, 1))
+        if reads_buffers[i]:
+            counts = row_counts[i]
+            counts.append(x.numel() // x.shape[1])
+            if len(counts) == _FOLD_EVERY:
+                fold(i)  # bounded memory: fold into the float64 accumulator
+            else:
+                point(i, len(counts))
+        else:
+            moments[i] = moments[i].merge(Moments.of(x, 1))
         if i not in state["seen"]:
             state["seen"].add(i)
             seen_batches[i] += 1
-
-    def post_hook(module: nn.Module, args: tuple, out: Any) -> None:
         if state["first"]:
+            state["calls"][i] += 1
             if len(state["seen"]) == n_target and state["stop_at"] is None:
                 state["stop_at"] = state["module_calls"] + 1  # this layer included
             return
@@ -419,11 +496,14 @@ def recalibrate_bn(model: nn.Module, data: Iterable[Any], *, num_batches: int | 
     try:
         for _, m in targets:
             m.training = True
-            handles.append(m.register_forward_pre_hook(pre_hook))
-            handles.append(m.register_forward_hook(post_hook))
+            m.momentum = 1.0  # restored by put_back()
+            handles.append(m.register_forward_hook(hook))
             if type(m).forward is not _BatchNorm.forward:  # SyncBatchNorm: no collectives
                 m.__dict__["forward"] = _BatchNorm.forward.__get__(m)
                 patched.append(m)
+        for i in range(n_target):
+            if rows[i] is not None:
+                point(i, 0)
         if dropout == "eval":
             for m in inner.modules():
                 if id(m) not in held and isinstance(
@@ -467,6 +547,8 @@ def recalibrate_bn(model: nn.Module, data: Iterable[Any], *, num_batches: int | 
                         h.remove()
                 report.batches += 1
                 bar.advance(task)
+        for j in range(n_target):
+            fold(j)
         if report.batches == 0:
             raise ValueError("recalibrate_bn(): data yielded no batches; nothing to compute "
                              "statistics from (model unchanged)")
