@@ -32,7 +32,7 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PIP) install -q -e ".[bench]"
-	$(PY) benchmarks/run_all.py
+	for b in benchmarks/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis
