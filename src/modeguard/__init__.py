@@ -19,6 +19,7 @@ from modeguard.norm import (
     FrozenBatchNorm1d, FrozenBatchNorm2d, FrozenBatchNorm3d, convert_frozen_bn, revert_frozen_bn)
 from modeguard.policy import freeze_bn, pin_mode, pinned, unfreeze_bn, unpin
 from modeguard.stats import RecalibrationReport, recalibrate_bn
+from modeguard.watch import ModeBugError, Watcher, watch
 
 __version__ = "0.1.0"
 
@@ -34,6 +35,8 @@ __all__ = [
     "report", "ModeReport",
     # BatchNorm recalibration
     "recalibrate_bn", "RecalibrationReport",
+    # runtime watcher
+    "watch", "Watcher", "ModeBugError",
     # findings
     "Finding", "Severity", "RULES",
 ]

@@ -122,5 +122,44 @@ def inspect_command(target: str, fmt: str, as_eval: bool) -> None:
         console.print(result)
 
 
+@main.command("run", context_settings={"ignore_unknown_options": True,
+                                       "allow_interspersed_args": False})
+@click.option("--strict", is_flag=True, help="Stop the script at the first finding.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write the summary here instead of the terminal.")
+@click.option("--select", multiple=True, help="Only these codes or prefixes (repeatable).")
+@click.option("--ignore", multiple=True, help="Skip these codes or prefixes (repeatable).")
+@click.argument("script")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def run_command(strict: bool, fmt: str, output: str | None, select: tuple[str, ...],
+                ignore: tuple[str, ...], script: str, args: tuple[str, ...]) -> None:
+    """Run SCRIPT unmodified under the watcher and summarize the mode bugs it hit.
+
+    \b
+    modeguard run train.py --epochs 1
+    modeguard run --strict --format json -o findings.json train.py
+
+    The script's own output, traceback and exit status are kept.
+    """
+    from modeguard.runner import ScriptError, run_script
+
+    try:
+        if output:
+            with open(output, "w", encoding="utf-8") as fh:
+                status = run_script(script, args, strict=strict, select=select or None,
+                                    ignore=ignore or None, fmt=fmt, output=fh)
+        else:
+            status = run_script(script, args, strict=strict, select=select or None,
+                                ignore=ignore or None, fmt=fmt)
+    except ScriptError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    except ValueError as exc:  # bad --select/--ignore
+        raise click.BadParameter(str(exc)) from exc
+    sys.exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
