@@ -45,6 +45,7 @@ from torch.nn.modules.instancenorm import _InstanceNorm
 
 from modeguard.findings import Finding, Location, Severity, resolve_codes
 from modeguard.modes import active_depth
+from modeguard.policy import _PIN as _PIN_ATTR
 from modeguard.policy import pin_of
 
 __all__ = ["watch", "Watcher", "ModeBugError"]
@@ -65,27 +66,29 @@ _SKIP_DIRS = tuple(str(Path(p).resolve()) + os.sep for p in (
 _POLICY = Location("<modeguard policy>", 0)
 
 
-def _user_frame(depth: int = 2, outside_forward: bool = False) -> Location | None:
+def _user_frame(depth: Any = 2, outside_forward: bool = False) -> Location | None:
     """The innermost frame outside torch and modeguard: where the user's code is.
 
-    ``outside_forward`` also skips the ``forward`` methods of modules, so that the
-    site of a forward pass is the line that called the model, not a line inside it.
+    ``depth`` is a stack depth or a frame to start from. ``outside_forward`` also
+    skips the ``forward`` methods of modules, so that the site of a forward pass is
+    the line that called the model, not a line inside it.
     """
-    f = sys._getframe(depth)
+    f = sys._getframe(depth) if isinstance(depth, int) else depth
     while f is not None:
         fn = f.f_code.co_filename
         if not fn.startswith(_SKIP_DIRS) and not fn.startswith("<frozen"):
-            if not (outside_forward and f.f_code.co_name == "forward"
-                    and isinstance(f.f_locals.get("self"), nn.Module)):
+            name = f.f_code.co_name
+            skip = ("forward",) if outside_forward else ("train", "eval")
+            if not (name in skip and isinstance(f.f_locals.get("self"), nn.Module)):
                 return Location(_display(fn), f.f_lineno)
         f = f.f_back
     return None
 
 
-def _from_modeguard(depth: int = 2) -> bool:
+def _from_modeguard(frame: Any) -> bool:
     """Whether the nearest frame outside torch belongs to modeguard (its contexts, policies)."""
     here = _SKIP_DIRS[1]
-    f = sys._getframe(depth)
+    f = frame
     while f is not None:
         fn = f.f_code.co_filename
         if fn.startswith(here) and not fn.endswith(("watch.py", "runner.py")):
@@ -124,6 +127,17 @@ def _kind(module: nn.Module) -> str | None:
     return None
 
 
+_UNSET = object()
+
+
+class _ThreadState(threading.local):
+    depth = 0
+    frame: Any = None
+    site: Any = _UNSET
+    target: Any = None
+    mode = True
+
+
 _CANDIDATES = (_BatchNorm, _DropoutNd, _InstanceNorm, nn.RNNBase, nn.MultiheadAttention)
 _ALL = object()
 
@@ -158,12 +172,17 @@ class Watcher:
                                    list(ignore) if ignore else None, detector="watch")
         self._findings: dict[tuple, Finding] = {}
         self._candidates: dict[type, bool] = {}
+        self._tracked: dict[int, weakref.ref] = {}
+        self._hooks: dict[int, Any] = {}
+        self._refs: list[weakref.ref] = []
+        self._calls = 0
+        self._wrapper: Any = None
         self._sites: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._freezes: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._undone: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._names: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._pool: dict[Location | None, _Pool] = {}
-        self._tls = threading.local()
+        self._tls = _ThreadState()
         self._handles: list[Any] = []
         self._originals: dict[str, Any] = {}
         self.running = False
@@ -274,6 +293,8 @@ class Watcher:
         def train(module: nn.Module, mode: bool = True) -> nn.Module:
             return watcher._on_train(orig_train, module, mode)
 
+        self._wrapper = train
+
         def backward(tensor: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
             out = orig_backward(tensor, *args, **kwargs)
             watcher._on_backward()
@@ -285,18 +306,35 @@ class Watcher:
         from torch.optim.optimizer import register_optimizer_step_pre_hook
         self._handles.append(register_optimizer_step_pre_hook(self._on_step))
         if self.model is None:
-            from torch.nn.modules.module import register_module_forward_pre_hook
-            self._handles.append(register_module_forward_pre_hook(self._on_forward))
+            # Every module: the mode-sensitive ones that exist now, and each one registered
+            # as a submodule from now on, get a forward pre-hook of their own. (A global
+            # forward hook would do too, but it puts every module call of the program on
+            # torch's slow path.)
+            import gc
+
+            from torch.nn.modules.module import register_module_module_registration_hook
+
+            for obj in gc.get_objects():
+                if issubclass(type(obj), nn.Module) and self._kind_of(obj) is not None:
+                    self._track(obj)
+
+            def registered(parent: nn.Module, name: str, sub: Any) -> None:
+                if isinstance(sub, nn.Module) and self._kind_of(sub) is not None:
+                    self._track(sub)
+            self._handles.append(register_module_module_registration_hook(registered))
         else:
             for name, m in self.model.named_modules():
                 if self._kind_of(m) is not None:
                     self._names[m] = name or type(m).__name__
-                    self._handles.append(m.register_forward_pre_hook(self._on_forward))
+                    self._track(m)
 
     def _unpatch(self) -> None:
-        for h in self._handles:
+        for h in [*self._handles, *self._hooks.values()]:
             h.remove()
         self._handles.clear()
+        self._hooks.clear()
+        self._tracked.clear()
+        self._refs = []
         if self._originals:
             nn.Module.train = self._originals["train"]  # type: ignore[method-assign]
             torch.Tensor.backward = self._originals["backward"]  # type: ignore[method-assign]
@@ -324,42 +362,80 @@ class Watcher:
     # --- mode changes
 
     def _on_train(self, orig: Any, module: nn.Module, mode: bool) -> nn.Module:
+        # Only the outermost train()/eval() does any work (nested calls into children go
+        # straight to the original). The mode-sensitive modules that could change are
+        # compared before and after, and the calling line is looked up only if one of them
+        # actually changed.
         tls = self._tls
-        depth = getattr(tls, "depth", 0)
-        if depth == 0:
-            policy = _from_modeguard(3)
-            tls.site = _POLICY if policy else _user_frame(3)
-            tls.target = module
-            tls.mode = mode
-            tls.policy = 0
-        pinned = pin_of(module) is not None
-        if pinned:
-            tls.policy = getattr(tls, "policy", 0) + 1
-        tls.depth = depth + 1
+        if tls.depth:
+            return orig(module, mode)
+        candidates = [m for r in self._refs if (m := r()) is not None and m.training is not mode]
+        if len(self._refs) != len(self._tracked) or self._dead_refs():
+            self._tracked_modules()
+        tls.depth = 1
+        tls.frame = sys._getframe(2)
+        tls.site = _UNSET
+        tls.target = module
         try:
-            result = orig(module, mode)
+            return orig(module, mode)
         finally:
-            tls.depth = depth
-            if pinned:
-                tls.policy -= 1
-        site = _POLICY if (pinned or getattr(tls, "policy", 0)) else tls.site
-        self._after_mode_change(module, site, tls.target, tls.mode, depth == 0)
-        return result
+            try:
+                for m in candidates:
+                    if m.training is mode:
+                        self._changed(m, _PIN_ATTR in m.__dict__)
+            finally:
+                tls.depth = 0
+                tls.frame = None  # do not keep frames alive
 
-    def _after_mode_change(self, module: nn.Module, site: Location | None, target: nn.Module,
-                           requested: bool, outermost: bool) -> None:
-        previous = self._sites.get(module)
-        self._sites[module] = site
+    def _track(self, module: nn.Module) -> None:
+        key = id(module)
+        if key not in self._tracked:
+            ref = weakref.ref(module)
+            self._tracked[key] = ref
+            self._refs.append(ref)
+            self._hooks[key] = module.register_forward_pre_hook(self._on_forward)
+
+    def _dead_refs(self) -> bool:
+        self._calls += 1
+        return self._calls % 256 == 0  # now and then, drop modules that no longer exist
+
+    def _tracked_modules(self) -> list[nn.Module]:
+        live = []
+        dead = []
+        for key, ref in self._tracked.items():
+            m = ref()
+            if m is None:
+                dead.append(key)
+            else:
+                live.append(m)
+        for key in dead:
+            del self._tracked[key]
+            self._hooks.pop(key, None)
+        self._refs = list(self._tracked.values())
+        return live
+
+    def _site(self) -> Location | None:
+        tls = self._tls
+        if tls.site is _UNSET:
+            frame = tls.frame
+            tls.site = _POLICY if frame is None or _from_modeguard(frame) else _user_frame(frame)
+        return tls.site
+
+    def _changed(self, module: nn.Module, by_policy: bool) -> None:
         kind = self._kind_of(module)
         if kind is None:
             return
+        site = _POLICY if by_policy else self._site()
+        previous = self._sites.get(module)
+        self._sites[module] = site
+        target = self._tls.target
         if module.training:
-            # modules switched (back) to training: pooled eval forwards of theirs were evaluation
+            # switched (back) to training: pooled eval forwards of theirs were evaluation
             self._flush_pool(previous)
             freeze = self._freezes.get(module)
             if freeze is not None and target is not freeze[1] and site is not _POLICY:
                 self._undone[module] = (freeze[0], site)
-        elif kind == "bn" and not requested and site is not _POLICY and site is not None:
+        elif kind == "bn" and site is not _POLICY and site is not None:
             # eval() reached this layer: a hand-made freeze if a later train() on another
             # (ancestor) module switches it back; eval()/train() on the same module is an
             # ordinary evaluation
@@ -437,7 +513,8 @@ class Watcher:
             "MG102",
             "forward pass with autograd off while mode-sensitive modules are in training "
             f"mode (e.g. {kind} '{self._name(module)}'): validation or inference in training "
-            "mode",
+            "mode" + ("" if related else " (training mode since construction or before "
+                                         "watching started)"),
             where, (where,), related=related,
             hint="call model.eval() first (and model.train() after), or use "
                  "modeguard.inference(model)",
@@ -500,8 +577,10 @@ def watch(model: nn.Module | None = None, *, strict: bool = False,
     """Watch the program for mode bugs; a context manager (or call ``start()``/``stop()``).
 
     Args:
-        model: watch this model's mode-sensitive modules; ``None`` watches every module
-            (global hooks: a little more overhead).
+        model: watch this model's mode-sensitive modules; ``None`` watches every
+            mode-sensitive module that exists when watching starts or is registered as a
+            submodule while it runs (a standalone layer created while watching and never
+            put inside another module is not seen).
         strict: raise :class:`ModeBugError` at the first finding (for tests and CI).
         select / ignore: rule codes or prefixes, as for the linter (``["MG1"]``).
         min_batch: BatchNorm training batches smaller than this are reported (MG304).

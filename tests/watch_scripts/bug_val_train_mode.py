@@ -2,7 +2,9 @@ import torch
 from common import batches, make_model
 
 model = make_model()
-model.train()  # <train>
+model.eval()
+model.load_state_dict(make_model().state_dict())
+model.train()  # <train>  (meant model.eval())
 with torch.no_grad():
     for x, _ in batches(3):
         out = model(x)  # <forward>
