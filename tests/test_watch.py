@@ -222,3 +222,11 @@ def test_one_watcher_at_a_time_and_bad_arguments() -> None:
         mg.watch("model")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="min_batch"):
         mg.watch(min_batch=1)
+
+
+def test_bn_recalibration_is_not_evaluation_in_training_mode() -> None:
+    model = small()
+    data = [torch.randn(16, 4) for _ in range(3)]
+    with mg.watch(strict=True):
+        torch.optim.swa_utils.update_bn(data, model)
+        mg.recalibrate_bn(model, data, progress=False)

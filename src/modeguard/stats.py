@@ -36,7 +36,7 @@ from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 from torch.nn.modules.dropout import _DropoutNd
 
-from modeguard.modes import restore, snapshot
+from modeguard.modes import _counted, restore, snapshot
 from modeguard.policy import pin_of
 
 __all__ = ["recalibrate_bn", "RecalibrationReport", "LayerRecalibration", "RecalibrationError",
@@ -515,7 +515,8 @@ def recalibrate_bn(model: nn.Module, data: Iterable[Any], *, num_batches: int | 
         total = num_batches
         if total is None and isinstance(data, collections.abc.Sized):
             total = len(data)
-        with torch.no_grad(), _progress(progress, total) as bar:
+        # _counted(): a modeguard context, so the watcher does not report these passes
+        with torch.no_grad(), _counted(), _progress(progress, total) as bar:
             task = bar.add_task("batches", total=total)
             for i, batch in enumerate(data):
                 if num_batches is not None and i >= num_batches:

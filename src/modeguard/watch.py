@@ -99,6 +99,21 @@ def _from_modeguard(frame: Any) -> bool:
     return False
 
 
+_RECALIBRATION = frozenset({"update_bn", "update_bn_stats", "recalibrate_bn",
+                            "update_bn_stats_hook"})
+
+
+def _in_recalibration(frame: Any) -> bool:
+    """Whether a BatchNorm recalibration (torch's update_bn, fvcore's update_bn_stats, ...)
+    is on the stack: those run training-mode forwards without autograd deliberately."""
+    f = frame
+    while f is not None:
+        if f.f_code.co_name in _RECALIBRATION:
+            return True
+        f = f.f_back
+    return False
+
+
 _CWD = os.getcwd()
 
 
@@ -504,6 +519,8 @@ class Watcher:
                               "/ SyncBatchNorm for small per-device batches")
 
     def _mg102(self, module: nn.Module, kind: str) -> None:
+        if _in_recalibration(sys._getframe(2)):
+            return  # update_bn / PreciseBN: training mode without autograd on purpose
         where = _user_frame(3, outside_forward=True)
         site = self._sites.get(module)
         related = (Location(site.path, site.line, 0, "training mode set at"),) \
