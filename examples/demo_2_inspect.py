@@ -23,7 +23,7 @@ class Classifier(nn.Module):
         super().__init__()
         self.encoder = Encoder()
         self.rnn = nn.GRU(16, 16, num_layers=2, dropout=0.2, batch_first=True)
-        self.head_bn = nn.BatchNorm1d(16, momentum=0.9)   # Keras-style value: warned
+        self.head_bn = nn.BatchNorm1d(16, momentum=0.9)  # noqa: MG303 (deliberate: warned)
         self.drop = nn.Dropout(0.5)
         self.fc = nn.Linear(16, 10)
 

@@ -161,5 +161,67 @@ def run_command(strict: bool, fmt: str, output: str | None, select: tuple[str, .
     sys.exit(status)
 
 
+@main.command("lint")
+@click.argument("paths", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]),
+              default="text", show_default=True)
+@click.option("--select", multiple=True, help="Only these codes/prefixes (replaces the default).")
+@click.option("--ignore", multiple=True, help="Skip these codes/prefixes.")
+@click.option("--extend-select", multiple=True, help="Add codes to the default set (e.g. MG103).")
+@click.option("--exclude", multiple=True, help="Glob of paths to skip (adds to the config).")
+@click.option("--statistics", is_flag=True, help="Count findings per code.")
+@click.option("--jobs", "-j", type=int, default=0, show_default=True,
+              help="Parallel processes; 0 = all cores.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="Write the report to this file.")
+def lint_command(paths: tuple[str, ...], fmt: str, select: tuple[str, ...],
+                 ignore: tuple[str, ...], extend_select: tuple[str, ...],
+                 exclude: tuple[str, ...], statistics: bool, jobs: int,
+                 output: str | None) -> None:
+    """Find mode bugs in Python files (default: the current directory).
+
+    \b
+    modeguard lint src/ train.py
+    modeguard lint --format sarif -o modeguard.sarif .
+    modeguard lint --select MG1 --extend-select MG103 --statistics
+
+    Exit status: 0 clean, 1 findings, 2 usage error or internal failure.
+    Configuration: [tool.modeguard] in pyproject.toml (select, ignore, extend-select,
+    exclude, per-file-ignores). Silence one line with "# noqa: MG101".
+    """
+    from modeguard.lint.engine import lint_paths
+    from modeguard.lint.report import render
+
+    try:
+        result = lint_paths(paths or (".",), select=select or None, ignore=ignore,
+                            extend_select=extend_select, exclude=exclude, jobs=jobs)
+    except (ValueError, FileNotFoundError) as exc:
+        raise click.UsageError(str(exc)) from exc
+    text = render(result, fmt, statistics)
+    if output:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+    elif text:
+        click.echo(text)
+    sys.exit(result.exit_code)
+
+
+@main.command("rule")
+@click.argument("code")
+def rule_command(code: str) -> None:
+    """Print the documentation page of one rule (code or name)."""
+    from modeguard.findings import doc_path, get_rule
+
+    try:
+        rule = get_rule(code)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    page = doc_path(rule.code)
+    if page is not None:
+        click.echo(page.read_text(encoding="utf-8"))
+    else:
+        click.echo(f"# {rule.code} {rule.name}\n\n{rule.summary}\n\n{rule.summary_zh}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -86,3 +86,46 @@ def keyword(call: ast.Call, name: str) -> ast.expr | None:
         if kw.arg == name:
             return kw.value
     return None
+
+
+def mentions_training(node: ast.AST) -> bool:
+    """Whether an expression reads a ``training`` flag (``self.training``, ``training``, ...)."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and sub.attr in ("training", "train_mode"):
+            return True
+        if isinstance(sub, ast.Name) and sub.id in ("training", "is_training", "train_mode"):
+            return True
+    return False
+
+
+def is_zero(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and not isinstance(node.value, bool) \
+        and node.value in (0, 0.0)
+
+
+def arg(call: ast.Call, name: str, position: int) -> ast.expr | None:
+    """Argument ``name`` of ``call``, given by keyword or at ``position``."""
+    value = keyword(call, name)
+    if value is not None:
+        return value
+    if position < len(call.args) and not any(isinstance(a, ast.Starred)
+                                             for a in call.args[:position + 1]):
+        return call.args[position]
+    return None
+
+
+def methods(tree: ast.AST):  # type: ignore[no-untyped-def]
+    """``(class, function)`` for every method defined directly in a class body."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    yield node, item
+
+
+def self_attr(node: ast.AST) -> str | None:
+    """``x`` for ``self.x``."""
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+            and node.value.id == "self":
+        return node.attr
+    return None

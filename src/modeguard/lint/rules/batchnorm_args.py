@@ -1,0 +1,49 @@
+"""MG303: Keras-style BatchNorm momentum."""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from modeguard.findings import Finding
+from modeguard.lint.astutil import ImportMap, arg, call_name
+from modeguard.lint.source import SourceFile
+
+_BN = {f"torch.nn.{n}" for n in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm",
+                                  "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d")}
+_LAZY = {f"torch.nn.{n}" for n in ("LazyBatchNorm1d", "LazyBatchNorm2d", "LazyBatchNorm3d")}
+_ALIASES = ("torch.nn.modules.batchnorm.", "torch.nn.modules.instancenorm.")
+
+
+def _normal(name: str) -> str:
+    for prefix in _ALIASES:
+        if name.startswith(prefix):
+            return "torch.nn." + name[len(prefix):]
+    return name
+
+
+def check(src: SourceFile) -> Iterator[Finding]:
+    imports = ImportMap.from_tree(src.tree, src.module)
+    for node in ast.walk(src.tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = call_name(node, imports)
+        if name is None:
+            continue
+        name = _normal(name)
+        if name in _BN:
+            momentum = arg(node, "momentum", 2)
+        elif name in _LAZY:
+            momentum = arg(node, "momentum", 1)
+        else:
+            continue
+        if isinstance(momentum, ast.Constant) and isinstance(momentum.value, (int, float)) \
+                and not isinstance(momentum.value, bool) and momentum.value >= 0.5:
+            m = momentum.value
+            yield Finding(
+                "MG303",
+                f"{name.rsplit('.', 1)[1]}(momentum={m}) looks like a Keras/TensorFlow value: in "
+                f"PyTorch momentum is the weight of the new batch, so {m} makes the running "
+                "statistics follow the last batch",
+                path=src.path, line=node.lineno, col=node.col_offset,
+                hint=f"use momentum={round(1 - m, 6)} (PyTorch convention), or omit it for 0.1")

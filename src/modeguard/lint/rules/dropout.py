@@ -1,0 +1,144 @@
+"""MG201 functional dropout not gated, MG202 attention dropout not gated, MG203 mode-dependent
+state mutation in forward."""
+
+from __future__ import annotations
+
+import ast
+from typing import Iterator
+
+from modeguard.findings import Finding
+from modeguard.lint.astutil import (ImportMap, arg, call_name, is_zero, mentions_training,
+                                    methods, self_attr)
+from modeguard.lint.source import SourceFile
+
+_FUNCTIONAL = {f"torch.nn.functional.{n}": n for n in (
+    "dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout")}
+_FUNCTIONAL.update({f"torch.{n}": n for n in ("dropout", "alpha_dropout",
+                                              "feature_alpha_dropout")})
+# attention calls: qualified-name suffix -> (dropout keyword, its position)
+_ATTENTION = {
+    "torch.nn.functional.scaled_dot_product_attention": ("dropout_p", 4),
+    "flash_attn_func": ("dropout_p", 3),
+    "flash_attn_qkvpacked_func": ("dropout_p", 1),
+    "flash_attn_kvpacked_func": ("dropout_p", 2),
+    "flash_attn_varlen_func": ("dropout_p", 7),
+    "flash_attn_varlen_qkvpacked_func": ("dropout_p", 3),
+    "xformers.ops.memory_efficient_attention": ("p", 4),
+}
+
+
+def _attention_spec(name: str) -> tuple[str, int] | None:
+    if name in _ATTENTION:
+        return _ATTENTION[name]
+    tail = name.rsplit(".", 1)[-1]
+    if tail.startswith("flash_attn") and tail in _ATTENTION and "flash_attn" in name:
+        return _ATTENTION[tail]
+    if name.endswith(".memory_efficient_attention") and "xformers" in name:
+        return _ATTENTION["xformers.ops.memory_efficient_attention"]
+    return None
+
+
+class _Gates(ast.NodeVisitor):
+    """Names assigned from training-gated expressions, and calls under `if self.training`."""
+
+    def __init__(self) -> None:
+        self.gated_names: set[str] = set()
+        self.guarded: set[int] = set()  # id() of calls inside a branch that tests training
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        if mentions_training(node.value) or is_zero(node.value):
+            for t in node.targets:
+                if isinstance(t, ast.Name):
+                    self.gated_names.add(t.id)
+        self.generic_visit(node)
+
+    def visit_If(self, node: ast.If) -> None:
+        if mentions_training(node.test):
+            for stmt in node.body + node.orelse:
+                for sub in ast.walk(stmt):
+                    if isinstance(sub, ast.Call):
+                        self.guarded.add(id(sub))
+        self.generic_visit(node)
+
+
+def _gated(expr: ast.expr | None, gates: _Gates) -> bool:
+    if expr is None:
+        return False
+    if is_zero(expr) or mentions_training(expr):
+        return True
+    return isinstance(expr, ast.Name) and expr.id in gates.gated_names
+
+
+def check(src: SourceFile) -> Iterator[Finding]:
+    imports = ImportMap.from_tree(src.tree, src.module)
+    for cls, func in methods(src.tree):
+        gates = _Gates()
+        gates.visit(func)
+        for node in ast.walk(func):
+            if not isinstance(node, ast.Call):
+                continue
+            name = call_name(node, imports)
+            if name is None:
+                continue
+            if name in _FUNCTIONAL:
+                yield from _functional(src, node, _FUNCTIONAL[name], gates)
+                continue
+            spec = _attention_spec(name)
+            if spec is not None:
+                yield from _attention(src, node, name, spec, gates)
+        if func.name == "forward":
+            yield from _mutation(src, cls, func)
+
+
+def _functional(src: SourceFile, node: ast.Call, short: str, gates: _Gates) -> Iterator[Finding]:
+    training = arg(node, "training", 2)
+    p = arg(node, "p", 1)
+    if p is not None and is_zero(p):
+        return
+    if training is None:
+        if id(node) in gates.guarded:
+            return
+        msg = (f"F.{short}() without training=: it defaults to training=True and keeps dropping "
+               "in eval mode")
+    elif isinstance(training, ast.Constant) and training.value is True:
+        msg = f"F.{short}(..., training=True) drops in eval mode too"
+    else:
+        return
+    yield Finding("MG201", msg, path=src.path, line=node.lineno, col=node.col_offset,
+                  hint="pass training=self.training (or use an nn.Dropout module)")
+
+
+def _attention(src: SourceFile, node: ast.Call, name: str, spec: tuple[str, int],
+               gates: _Gates) -> Iterator[Finding]:
+    kw, pos = spec
+    value = arg(node, kw, pos)
+    if value is None or _gated(value, gates) or id(node) in gates.guarded:
+        return
+    if isinstance(value, ast.Constant) and not isinstance(value.value, (int, float)):
+        return
+    short = name.rsplit(".", 1)[-1]
+    yield Finding("MG202",
+                  f"{short}({kw}=...) is not gated on self.training: attention dropout stays on "
+                  "at evaluation time",
+                  path=src.path, line=node.lineno, col=node.col_offset,
+                  hint=f"pass {kw}=p if self.training else 0.0")
+
+
+def _mutation(src: SourceFile, cls: ast.ClassDef, func: ast.AST) -> Iterator[Finding]:
+    for node in ast.walk(func):
+        if not isinstance(node, ast.If) or not mentions_training(node.test):
+            continue
+        for stmt in node.body + node.orelse:
+            for sub in ast.walk(stmt):
+                targets = sub.targets if isinstance(sub, ast.Assign) else \
+                    [sub.target] if isinstance(sub, (ast.AugAssign, ast.AnnAssign)) else []
+                for t in targets:
+                    attr = self_attr(t)
+                    if attr is not None and attr not in ("training",):
+                        yield Finding(
+                            "MG203",
+                            f"forward() sets self.{attr} depending on the mode: one evaluation "
+                            "changes the module for the rest of training",
+                            path=src.path, line=sub.lineno, col=sub.col_offset,
+                            hint=f"compute a local value instead (e.g. p = self.{attr} if "
+                                 "self.training else 0.0) and leave the attribute alone")

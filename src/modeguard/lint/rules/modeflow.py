@@ -1,0 +1,534 @@
+"""Mode flow through a file: MG101, MG102, MG401 (and MG301, MG302 for BatchNorm freezes).
+
+The analysis walks each function's statements in order, tracking the mode of every
+*receiver* (``model``, ``self.encoder``, ...) that has ``.train()``/``.eval()`` called on it,
+and follows calls to functions and methods defined in the same file through summaries
+(which receivers a call leaves in eval or train mode, whether it steps an optimizer).
+Loops are walked twice, so a mode left behind at the end of one iteration reaches the
+training step of the next. Restore idioms (``model.train(was)``, ``try/finally``,
+modeguard's contexts) count as restoring.
+
+Scope (this version): calls are followed within one file; a model's type is not inferred,
+so "model-like" receivers are recognised by how they are used and named.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Iterator
+
+from modeguard.findings import Finding, Location, Severity
+from modeguard.lint.astutil import dotted
+from modeguard.lint.source import SourceFile
+
+EVAL, TRAIN, RESTORED = "eval", "train", "restored"
+_OPTIMIZER = re.compile(r"(^|[._])(opt|optim|optimizer|optimiser|scaler|.*_opt|.*optimizer)$",
+                        re.I)
+_MODELISH = re.compile(r"(^|[._])(model|net|network|module|encoder|decoder|backbone|"
+                       r"classifier|generator|discriminator|student|policy|head|unet|"
+                       r"transformer|[a-z0-9]*_?(model|net|enc|encoder))$", re.I)
+_NOT_MODELS = re.compile(r"(^|[._])(trainer|df|frame|pd|np|sympy|sp|expr|env|tokenizer)$", re.I)
+_EVAL_SCOPE = re.compile(r"^(validate|validation|val|valid|evaluate|evaluation|eval|test|"
+                         r"testing|predict|prediction|infer|inference|extract|score|"
+                         r"compute_metrics)(_.*)?$|^(run_|do_|_)?(val|eval|test|predict|infer)"
+                         r"[a-z_]*$", re.I)
+_FRAMEWORK_EVAL = {"validation_step", "test_step", "predict_step", "validation_epoch_end",
+                   "on_validation_epoch_end", "test_epoch_end"}
+_NO_GRAD = ("no_grad", "inference_mode", "enable_grad")
+_MODEGUARD_CTX = ("eval_mode", "inference", "train_mode")
+
+
+def _receiver(node: ast.AST) -> str | None:
+    name = dotted(node)
+    if name is None or name in ("self", "super"):
+        return None
+    if _NOT_MODELS.search(name):
+        return None
+    return name
+
+
+def _mode_call(call: ast.Call) -> tuple[str, str] | None:
+    """``(receiver, EVAL|TRAIN|RESTORED)`` for ``x.eval()`` / ``x.train(...)``."""
+    func = call.func
+    if not isinstance(func, ast.Attribute) or func.attr not in ("eval", "train"):
+        return None
+    recv = _receiver(func.value)
+    if recv is None:
+        return None
+    if func.attr == "eval":
+        if call.args or call.keywords:  # pandas/sympy .eval("expr")
+            return None
+        return recv, EVAL
+    arg = call.args[0] if call.args else next((k.value for k in call.keywords
+                                               if k.arg == "mode"), None)
+    if arg is None or (isinstance(arg, ast.Constant) and arg.value is True):
+        return recv, TRAIN
+    if isinstance(arg, ast.Constant) and arg.value is False:
+        return recv, EVAL
+    if isinstance(arg, ast.Constant):
+        return None  # model.train("...") on something else
+    return recv, RESTORED
+
+
+def _is_step(call: ast.Call) -> bool:
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return False
+    if func.attr == "backward":
+        return True
+    if func.attr == "step":
+        name = dotted(func.value) or ""
+        if "sched" in name.lower():
+            return False
+        return bool(_OPTIMIZER.search(name)) or (isinstance(func.value, ast.Call)
+                                                 and "opt" in (dotted(func.value.func) or ""))
+    return False
+
+
+def _callee(call: ast.Call) -> str | None:
+    """``name`` for ``name(...)``, ``self.name`` for ``self.name(...)``."""
+    if isinstance(call.func, ast.Name):
+        return call.func.id
+    if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Name) \
+            and call.func.value.id == "self":
+        return "self." + call.func.attr
+    return None
+
+
+@dataclass
+class Summary:
+    """What calling a function does to modes."""
+
+    effects: dict[str, tuple[str, int]] = field(default_factory=dict)  # recv -> (mode, line)
+    steps: bool = False
+    params: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Event:
+    kind: str  # "mode" | "step" | "forward" | "call"
+    line: int
+    recv: str = ""
+    mode: str = ""
+    via: int = 0  # line of the call that led here (for events inside callees)
+
+
+class FileModel:
+    """Functions of one file, their summaries, and the flow analysis over them."""
+
+    def __init__(self, src: SourceFile) -> None:
+        self.src = src
+        self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        self.owner: dict[int, str] = {}  # id(function) -> class name
+        self.module_classes: set[str] = set()
+        for node in src.tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.functions[node.name] = node
+            elif isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                        self.functions.setdefault("self." + item.name, item)
+                        self.owner[id(item)] = node.name
+        self._summaries: dict[str, Summary] = {}
+        self._busy: set[str] = set()
+
+    # ------------------------------------------------------------ summaries
+
+    def summary(self, name: str) -> Summary | None:
+        func = self.functions.get(name)
+        if func is None:
+            return None
+        if name in self._summaries:
+            return self._summaries[name]
+        if name in self._busy:
+            return Summary()  # recursion: no effect assumed
+        self._busy.add(name)
+        try:
+            result = Summary(params=[a.arg for a in func.args.args if a.arg != "self"])
+            state: dict[str, tuple[str, int]] = {}
+            for ev in self.events(func.body, depth=1):
+                if ev.kind == "mode":
+                    state[ev.recv] = (ev.mode, ev.line)
+                elif ev.kind == "step":
+                    result.steps = True
+            result.effects = state
+            self._summaries[name] = result
+            return result
+        finally:
+            self._busy.discard(name)
+
+    # ------------------------------------------------------------ events
+
+    def events(self, body: list[ast.stmt], depth: int = 0) -> Iterator[_Event]:
+        """Mode changes, steps and calls of a statement list, in execution order.
+
+        ``try``: body, handlers, else, then ``finally`` last; ``with`` modeguard contexts and
+        ``with torch.no_grad()`` are transparent; loops are walked twice.
+        """
+        for stmt in body:
+            yield from self._stmt(stmt, depth)
+
+    def _stmt(self, stmt: ast.stmt, depth: int) -> Iterator[_Event]:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return
+        if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
+            yield from self._expr_events(stmt.iter if not isinstance(stmt, ast.While)
+                                         else stmt.test, depth)
+            for _ in range(2):
+                yield from self.events(stmt.body, depth)
+            yield from self.events(stmt.orelse, depth)
+            return
+        if isinstance(stmt, ast.If):
+            yield from self._expr_events(stmt.test, depth)
+            yield from self.events(stmt.body, depth)
+            yield from self.events(stmt.orelse, depth)
+            return
+        if isinstance(stmt, (ast.With, ast.AsyncWith)):
+            wrapped = []
+            for item in stmt.items:
+                name = dotted(item.context_expr.func) if isinstance(item.context_expr, ast.Call) \
+                    else None
+                if name and name.rsplit(".", 1)[-1] in _MODEGUARD_CTX:
+                    wrapped.append(item)
+                else:
+                    yield from self._expr_events(item.context_expr, depth)
+            if wrapped:
+                # inside a modeguard context modes are managed and restored: skip mode events
+                for ev in self.events(stmt.body, depth):
+                    if ev.kind != "mode":
+                        yield ev
+                return
+            yield from self.events(stmt.body, depth)
+            return
+        if isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+            yield from self.events(stmt.body, depth)  # type: ignore[attr-defined]
+            for h in stmt.handlers:  # type: ignore[attr-defined]
+                yield from self.events(h.body, depth)
+            yield from self.events(stmt.orelse, depth)  # type: ignore[attr-defined]
+            yield from self.events(stmt.finalbody, depth)  # type: ignore[attr-defined]
+            return
+        for child in ast.iter_child_nodes(stmt):
+            if isinstance(child, ast.expr):
+                yield from self._expr_events(child, depth)
+
+    def _expr_events(self, expr: ast.expr, depth: int) -> Iterator[_Event]:
+        calls = [n for n in ast.walk(expr) if isinstance(n, ast.Call)]
+        calls.sort(key=lambda c: (c.lineno, c.col_offset))
+        for call in reversed(calls):  # inner calls (arguments) run before outer ones
+            mode = _mode_call(call)
+            if mode is not None:
+                yield _Event("mode", call.lineno, mode[0], mode[1])
+                continue
+            if _is_step(call):
+                yield _Event("step", call.lineno)
+                continue
+            name = _callee(call)
+            if name is not None and depth < 4:
+                summary = self.summary(name)
+                if summary is not None:
+                    mapping = self._arg_map(call, summary)
+                    for recv, (mode, line) in summary.effects.items():
+                        target = mapping.get(recv, recv)
+                        yield _Event("mode", line, target, mode, via=call.lineno)
+                    if summary.steps:
+                        yield _Event("step", call.lineno)
+                    continue
+            recv = _receiver(call.func)
+            if recv is not None:
+                yield _Event("forward", call.lineno, recv)
+
+    @staticmethod
+    def _arg_map(call: ast.Call, summary: Summary) -> dict[str, str]:
+        out = {}
+        for param, value in zip(summary.params, call.args):
+            name = _receiver(value)
+            if name is not None:
+                out[param] = name
+        for kw in call.keywords:
+            if kw.arg in summary.params:
+                name = _receiver(kw.value)
+                if name is not None:
+                    out[kw.arg] = name
+        return out
+
+
+# ------------------------------------------------------------------ MG101
+
+
+def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterator[Finding]:
+    src = model.src
+    reported: set[int] = set()
+    for scope_name, body in scopes:
+        state: dict[str, tuple[str, int, int]] = {}  # recv -> (mode, line, via)
+        for ev in model.events(body):
+            if ev.kind == "mode":
+                state[ev.recv] = (ev.mode, ev.line, ev.via)
+            elif ev.kind == "step":
+                for recv, (mode, line, via) in list(state.items()):
+                    if mode != EVAL or line in reported:
+                        continue
+                    if not _MODELISH.search(recv) and not _trained_somewhere(model, recv):
+                        continue
+                    reported.add(line)
+                    related = [Location(src.path, ev.line, 0, "training step at")]
+                    if via:
+                        related.append(Location(src.path, via, 0, "reached through the call at"))
+                    yield Finding(
+                        "MG101",
+                        f"{recv}.eval() here is not undone before the training step at line "
+                        f"{ev.line}: training continues with dropout off and BatchNorm frozen",
+                        path=src.path, line=line, col=0, related=tuple(related),
+                        severity=None if _MODELISH.search(recv) else Severity.WARNING,
+                        hint=f"call {recv}.train() at the top of each training step, or restore "
+                             f"the previous mode after evaluating (was = {recv}.training ... "
+                             f"{recv}.train(was), or modeguard.inference({recv}))")
+
+
+def _trained_somewhere(model: FileModel, recv: str) -> bool:
+    return f"{recv}.train(" in model.src.source
+
+
+# ------------------------------------------------------------------ MG102 / MG401
+
+
+def _decorated_no_grad(func: ast.AST) -> bool:
+    for d in getattr(func, "decorator_list", []):
+        name = dotted(d.func if isinstance(d, ast.Call) else d) or ""
+        if name.rsplit(".", 1)[-1] in _NO_GRAD + _MODEGUARD_CTX:
+            return True
+    return False
+
+
+def _no_grad_blocks(func: ast.AST) -> list[ast.With]:
+    out = []
+    for node in ast.walk(func):
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                e = item.context_expr
+                name = dotted(e.func if isinstance(e, ast.Call) else e) or ""
+                if name.rsplit(".", 1)[-1] in ("no_grad", "inference_mode"):
+                    out.append(node)
+    return out
+
+
+def _in_modeguard_ctx(func: ast.AST, line: int) -> bool:
+    for node in ast.walk(func):
+        if isinstance(node, (ast.With, ast.AsyncWith)) and \
+                node.lineno <= line <= (node.end_lineno or node.lineno):
+            for item in node.items:
+                e = item.context_expr
+                name = dotted(e.func if isinstance(e, ast.Call) else e) or ""
+                if name.rsplit(".", 1)[-1] in _MODEGUARD_CTX:
+                    return True
+    return False
+
+
+def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
+    src = model.src
+    callers = _call_sites(model)
+    for name, func in model.functions.items():
+        short = name.split(".")[-1]
+        if short in _FRAMEWORK_EVAL or _decorated_modeguard(func):
+            continue
+        blocks = _no_grad_blocks(func)
+        eval_scope = bool(_EVAL_SCOPE.match(short)) or bool(blocks) or _decorated_no_grad(func)
+        if not eval_scope:
+            continue
+        has_backward = any(isinstance(n, ast.Call) and _is_step(n) for n in ast.walk(func))
+        if has_backward:
+            continue
+        state: dict[str, str] = {}
+        seen: set[str] = set()
+        for ev in model.events(func.body):
+            if ev.kind == "mode":
+                state[ev.recv] = ev.mode
+            elif ev.kind == "forward" and _MODELISH.search(ev.recv) and ev.recv not in seen:
+                if _in_modeguard_ctx(func, ev.line):
+                    continue
+                seen.add(ev.recv)
+                under_no_grad = _decorated_no_grad(func) or any(
+                    b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in blocks)
+                mode = state.get(ev.recv)
+                if mode is None:
+                    mode = _mode_at_callers(model, callers.get(name, []), name, ev.recv)
+                if mode in (TRAIN, None) and (under_no_grad or _EVAL_SCOPE.match(short)):
+                    if mode is None and not under_no_grad:
+                        continue  # a plain "test_*" name alone is weak evidence
+                    yield Finding(
+                        "MG102",
+                        f"{ev.recv}(...) runs in {short}() " +
+                        ("under no_grad " if under_no_grad else "") +
+                        f"but nothing puts {ev.recv} in eval mode first: dropout stays active and "
+                        "BatchNorm uses and updates batch statistics",
+                        path=src.path, line=ev.line, col=0,
+                        severity=None if mode == TRAIN or under_no_grad else Severity.WARNING,
+                        hint=f"call {ev.recv}.eval() before evaluating (and {ev.recv}.train() "
+                             f"after), or use modeguard.inference({ev.recv})")
+                elif mode == EVAL and not under_no_grad:
+                    yield Finding(
+                        "MG401",
+                        f"{ev.recv}(...) evaluates in eval mode with autograd enabled and no "
+                        "backward: the graph is kept for nothing",
+                        path=src.path, line=ev.line, col=0,
+                        hint="wrap the evaluation in torch.no_grad() / torch.inference_mode() "
+                             "(or use modeguard.inference)")
+
+
+def _decorated_modeguard(func: ast.AST) -> bool:
+    for d in getattr(func, "decorator_list", []):
+        name = dotted(d.func if isinstance(d, ast.Call) else d) or ""
+        if name.rsplit(".", 1)[-1] in _MODEGUARD_CTX:
+            return True
+    return False
+
+
+def _call_sites(model: FileModel) -> dict[str, list[tuple[list[ast.stmt], int]]]:
+    """For each function of the file: (body of the caller, line of the call)."""
+    out: dict[str, list[tuple[list[ast.stmt], int]]] = {}
+    scopes: list[list[ast.stmt]] = [model.src.tree.body] + \
+        [f.body for f in model.functions.values()]
+    for body in scopes:
+        for stmt in body:
+            for node in ast.walk(stmt):
+                if isinstance(node, ast.Call):
+                    name = _callee(node)
+                    if name in model.functions:
+                        out.setdefault(name, []).append((body, node.lineno))
+    return out
+
+
+def _mode_at_callers(model: FileModel, sites: list[tuple[list[ast.stmt], int]], name: str,
+                     recv: str) -> str | None:
+    """The mode of ``recv`` when ``name`` is called: EVAL only if every call site has it."""
+    if not sites:
+        return None
+    modes = set()
+    for body, line in sites:
+        state: str | None = None
+        for ev in model.events(body):
+            if ev.line == line and ev.kind in ("forward", "step", "mode") and ev.via == line:
+                break
+            if ev.line >= line and ev.kind != "mode":
+                break
+            if ev.kind == "mode" and ev.recv == recv and ev.line < line:
+                state = ev.mode
+        modes.add(state)
+    if modes == {EVAL}:
+        return EVAL
+    if TRAIN in modes or RESTORED in modes:
+        return TRAIN
+    return None
+
+
+# ------------------------------------------------------------------ MG301 / MG302
+
+_BN_NAMES = re.compile(r"BatchNorm|SyncBatchNorm|_BatchNorm|FrozenBatchNorm")
+
+
+def _bn_checks(node: ast.AST) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and \
+                sub.func.id == "isinstance" and len(sub.args) == 2:
+            if _BN_NAMES.search(ast.unparse(sub.args[1])):
+                return True
+        if isinstance(sub, ast.Compare) and _BN_NAMES.search(ast.unparse(sub)):
+            return True
+    return False
+
+
+def _bn_freezes(src: SourceFile) -> Iterator[tuple[ast.AST, int]]:
+    """(block, line of the eval() call) for BatchNorm layers put in eval by hand."""
+    for node in ast.walk(src.tree):
+        if isinstance(node, ast.If) and _bn_checks(node.test):
+            for sub in ast.walk(ast.Module(body=node.body, type_ignores=[])):
+                if isinstance(sub, ast.Call):
+                    m = _mode_call(sub)
+                    if m is not None and m[1] == EVAL:
+                        yield node, sub.lineno
+
+
+def _mg301(model: FileModel) -> Iterator[Finding]:
+    src = model.src
+    freezes = list(_bn_freezes(src))
+    if not freezes:
+        return
+    # a train() override that re-freezes makes every freeze in its class correct
+    for cls in ast.walk(src.tree):
+        if isinstance(cls, ast.ClassDef):
+            for item in cls.body:
+                if isinstance(item, ast.FunctionDef) and item.name == "train" and \
+                        any(_bn_checks(n) for n in ast.walk(item) if isinstance(n, ast.If)):
+                    return
+    scopes = [src.tree.body] + [f.body for f in model.functions.values()]
+    freeze_lines = {line for _, line in freezes}
+    for body in scopes:
+        events = list(model.events(body))
+        for i, ev in enumerate(events):
+            if ev.kind == "mode" and ev.mode == EVAL and (ev.line in freeze_lines):
+                later = events[i + 1:]
+                undo = next((e for e in later if e.kind == "mode" and e.mode == TRAIN and
+                             _MODELISH.search(e.recv)), None)
+                if undo is None:
+                    continue
+                after_undo = later[later.index(undo) + 1:]
+                refreeze = any(e.kind == "mode" and e.mode == EVAL and e.line in freeze_lines
+                               for e in after_undo)
+                steps = any(e.kind in ("step", "forward") for e in after_undo)
+                if not refreeze and steps:
+                    yield Finding(
+                        "MG301",
+                        f"BatchNorm layers frozen with eval() here are switched back to training "
+                        f"mode by {undo.recv}.train() at line {undo.line}, with no re-freeze",
+                        path=src.path, line=ev.line, col=0,
+                        related=(Location(src.path, undo.line, 0, "undone by train() at"),),
+                        hint="use modeguard.freeze_bn(model) (survives model.train()), or "
+                             "re-freeze after every model.train()")
+                    freeze_lines.discard(ev.line)
+
+
+def _mg302(model: FileModel) -> Iterator[Finding]:
+    src = model.src
+    text = src.source
+    if "freeze_bn(" in text or "track_running_stats" in text:
+        return
+    for node in ast.walk(src.tree):
+        if not (isinstance(node, ast.If) and _bn_checks(node.test)):
+            continue
+        block = ast.Module(body=node.body, type_ignores=[])
+        if any(isinstance(s, ast.Call) and (_mode_call(s) or ("", ""))[1] == EVAL
+               for s in ast.walk(block)):
+            continue
+        for sub in ast.walk(block):
+            line = None
+            if isinstance(sub, ast.Assign) and any(
+                    isinstance(t, ast.Attribute) and t.attr == "requires_grad"
+                    for t in sub.targets) and isinstance(sub.value, ast.Constant) \
+                    and sub.value.value is False:
+                line = sub.lineno
+            elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and \
+                    sub.func.attr == "requires_grad_" and sub.args and \
+                    isinstance(sub.args[0], ast.Constant) and sub.args[0].value is False:
+                line = sub.lineno
+            if line is not None:
+                yield Finding(
+                    "MG302",
+                    "BatchNorm weight/bias frozen with requires_grad=False, but the layer stays "
+                    "in training mode: its running statistics keep updating",
+                    path=src.path, line=line, col=0,
+                    hint="also freeze the statistics: modeguard.freeze_bn(model) does both and "
+                         "survives model.train()")
+                break
+
+
+# ------------------------------------------------------------------ entry point
+
+
+def check(src: SourceFile) -> Iterator[Finding]:
+    model = FileModel(src)
+    scopes = [("<module>", src.tree.body)] + [(n, f.body) for n, f in model.functions.items()]
+    yield from _mg101(model, scopes)
+    yield from _mg102_mg401(model)
+    yield from _mg301(model)
+    yield from _mg302(model)
