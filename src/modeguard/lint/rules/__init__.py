@@ -17,8 +17,8 @@ Check = Callable[[SourceFile], Iterable[Finding]]
 
 RULES: dict[str, tuple[tuple[str, ...], Check]] = {
     "override": (("def train", "self.train", "self.eval", "self.freeze"), override.check),
-    "dropout": (("dropout", "attention", "attn"), dropout.check),
-    "batchnorm_args": (("momentum",), batchnorm_args.check),
+    "dropout": (("dropout", "attention", "attn", ".training"), dropout.check),
+    "batchnorm_args": (("BatchNorm", "InstanceNorm"), batchnorm_args.check),
     "modeflow": ((".eval(", ".train(", "no_grad", "inference_mode", "requires_grad"),
                  modeflow.check),
 }

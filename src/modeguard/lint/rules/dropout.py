@@ -101,6 +101,8 @@ def _functional(src: SourceFile, node: ast.Call, short: str, gates: _Gates) -> I
         msg = (f"F.{short}() without training=: it defaults to training=True and keeps dropping "
                "in eval mode")
     elif isinstance(training, ast.Constant) and training.value is True:
+        if id(node) in gates.guarded:
+            return  # inside `if self.training:`: True is what the mode says
         msg = f"F.{short}(..., training=True) drops in eval mode too"
     else:
         return

@@ -72,12 +72,16 @@ def _mode_call(call: ast.Call) -> tuple[str, str] | None:
     return recv, RESTORED
 
 
+def _is_backward(call: ast.Call) -> bool:
+    return isinstance(call.func, ast.Attribute) and call.func.attr == "backward" or \
+        (dotted(call.func) or "").endswith("autograd.grad")
+
+
 def _is_step(call: ast.Call) -> bool:
+    """An optimizer step (``optimizer.step()``, ``scaler.step(opt)``); not a scheduler's."""
     func = call.func
     if not isinstance(func, ast.Attribute):
         return False
-    if func.attr == "backward":
-        return True
     if func.attr == "step":
         name = dotted(func.value) or ""
         if "sched" in name.lower():
@@ -224,6 +228,9 @@ class FileModel:
             if _is_step(call):
                 yield _Event("step", call.lineno)
                 continue
+            if _is_backward(call):
+                yield _Event("backward", call.lineno)
+                continue
             name = _callee(call)
             if name is not None and depth < 4:
                 summary = self.summary(name)
@@ -259,7 +266,7 @@ class FileModel:
 
 def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterator[Finding]:
     src = model.src
-    reported: set[int] = set()
+    reported: set[int] = {line for _, line in _bn_freezes(src)}  # MG301's business
     for scope_name, body in scopes:
         state: dict[str, tuple[str, int, int]] = {}  # recv -> (mode, line, via)
         for ev in model.events(body):
@@ -328,20 +335,26 @@ def _in_modeguard_ctx(func: ast.AST, line: int) -> bool:
 def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
     src = model.src
     callers = _call_sites(model)
-    for name, func in model.functions.items():
+    scopes: list[tuple[str, ast.AST]] = list(model.functions.items())
+    if any(isinstance(s, (ast.With, ast.AsyncWith)) for s in src.tree.body):
+        scopes.append(("<module>", ast.Module(body=[s for s in src.tree.body if not isinstance(
+            s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))], type_ignores=[])))
+    for name, func in scopes:
         short = name.split(".")[-1]
         if short in _FRAMEWORK_EVAL or _decorated_modeguard(func):
             continue
         blocks = _no_grad_blocks(func)
         eval_scope = bool(_EVAL_SCOPE.match(short)) or bool(blocks) or _decorated_no_grad(func)
+        body = func.body  # type: ignore[attr-defined]
         if not eval_scope:
             continue
-        has_backward = any(isinstance(n, ast.Call) and _is_step(n) for n in ast.walk(func))
+        has_backward = any(isinstance(n, ast.Call) and (_is_step(n) or _is_backward(n))
+                           for n in ast.walk(func))
         if has_backward:
             continue
         state: dict[str, str] = {}
         seen: set[str] = set()
-        for ev in model.events(func.body):
+        for ev in model.events(body):
             if ev.kind == "mode":
                 state[ev.recv] = ev.mode
             elif ev.kind == "forward" and _MODELISH.search(ev.recv) and ev.recv not in seen:
@@ -358,7 +371,7 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                         continue  # a plain "test_*" name alone is weak evidence
                     yield Finding(
                         "MG102",
-                        f"{ev.recv}(...) runs in {short}() " +
+                        f"{ev.recv}(...) runs " + (f"in {short}() " if short != "<module>" else "") +
                         ("under no_grad " if under_no_grad else "") +
                         f"but nothing puts {ev.recv} in eval mode first: dropout stays active and "
                         "BatchNorm uses and updates batch statistics",
@@ -390,13 +403,23 @@ def _call_sites(model: FileModel) -> dict[str, list[tuple[list[ast.stmt], int]]]
     scopes: list[list[ast.stmt]] = [model.src.tree.body] + \
         [f.body for f in model.functions.values()]
     for body in scopes:
-        for stmt in body:
-            for node in ast.walk(stmt):
-                if isinstance(node, ast.Call):
-                    name = _callee(node)
-                    if name in model.functions:
-                        out.setdefault(name, []).append((body, node.lineno))
+        for node in _walk_local(body):
+            if isinstance(node, ast.Call):
+                name = _callee(node)
+                if name in model.functions:
+                    out.setdefault(name, []).append((body, node.lineno))
     return out
+
+
+def _walk_local(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """Every node of ``body`` without entering nested function or class definitions."""
+    stack: list[ast.AST] = list(body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        yield node
+        stack.extend(ast.iter_child_nodes(node))
 
 
 def _mode_at_callers(model: FileModel, sites: list[tuple[list[ast.stmt], int]], name: str,

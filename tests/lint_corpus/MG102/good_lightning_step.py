@@ -1,0 +1,7 @@
+import torch
+
+
+class LitModel:
+    def validation_step(self, batch, batch_idx):
+        with torch.no_grad():
+            return self.model(batch)

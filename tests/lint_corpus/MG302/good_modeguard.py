@@ -1,0 +1,5 @@
+import modeguard as mg
+
+
+def freeze_norm(model):
+    mg.freeze_bn(model)

@@ -1,0 +1,5 @@
+from torch import nn
+
+
+def make(momentum):
+    return nn.BatchNorm2d(16, momentum=momentum)

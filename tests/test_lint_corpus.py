@@ -1,0 +1,64 @@
+"""The fixture corpus: every `# expect: MGxxx` marker is found on its line, nothing else is.
+
+Files are linted one by one with every rule enabled; good_*.py files carry no marker and must
+produce no finding at all. Precision and recall over the whole corpus are printed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from modeguard.lint.engine import lint_paths
+
+CORPUS = Path(__file__).parent / "lint_corpus"
+FILES = sorted(CORPUS.rglob("*.py"))
+MARK = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
+
+
+def expected(path: Path) -> set[tuple[int, str]]:
+    out = set()
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        m = MARK.search(line)
+        if m:
+            out.update((i, c.strip()) for c in m.group(1).split(",") if c.strip())
+    return out
+
+
+def found(path: Path) -> set[tuple[int, str]]:
+    result = lint_paths([path], select=["ALL"], config=_no_config())
+    assert not result.diagnostics, result.diagnostics
+    return {(f.line or 0, f.code) for f in result.findings}
+
+
+def _no_config():  # type: ignore[no-untyped-def]
+    from modeguard.lint.engine import Config
+    return Config()
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(CORPUS)))
+def test_corpus_file(path: Path) -> None:
+    want, got = expected(path), found(path)
+    assert got == want, f"missing: {sorted(want - got)}; unexpected: {sorted(got - want)}"
+
+
+def test_corpus_shape_and_scores(capsys) -> None:  # type: ignore[no-untyped-def]
+    by_rule: dict[str, dict[str, int]] = {}
+    tp = fp = fn = 0
+    for path in FILES:
+        rule = path.parent.name
+        kind = "bad" if path.name.startswith("bad_") else "good"
+        by_rule.setdefault(rule, {"bad": 0, "good": 0})[kind] += 1
+        want, got = expected(path), found(path)
+        tp += len(want & got)
+        fp += len(got - want)
+        fn += len(want - got)
+    for rule, counts in by_rule.items():
+        assert counts["bad"] >= 3 and counts["good"] >= 3, (rule, counts)
+    precision = tp / max(tp + fp, 1)
+    recall = tp / max(tp + fn, 1)
+    with capsys.disabled():
+        print(f"\nlint corpus: {len(FILES)} files, precision {precision:.2f}, recall {recall:.2f}")
+    assert tp > 0
