@@ -129,3 +129,23 @@ def self_attr(node: ast.AST) -> str | None:
             and node.value.id == "self":
         return node.attr
     return None
+
+
+def looks_like_module(cls: ast.ClassDef) -> bool:
+    """A class that is (probably) an ``nn.Module``: its base names one, or it has ``forward``."""
+    for base in cls.bases:
+        name = dotted(base) or ""
+        if name.endswith(("Module", "Model", "Layer", "Block")) or name.startswith("nn.") \
+                or ".nn." in name:
+            return True
+    return any(isinstance(i, (ast.FunctionDef, ast.AsyncFunctionDef)) and i.name == "forward"
+               for i in cls.body)
+
+
+def parameters(func: ast.AST) -> set[str]:
+    args = getattr(func, "args", None)
+    if args is None:
+        return set()
+    names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
+    names += [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+    return set(names)

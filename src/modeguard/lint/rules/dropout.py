@@ -7,8 +7,8 @@ import ast
 from typing import Iterator
 
 from modeguard.findings import Finding
-from modeguard.lint.astutil import (ImportMap, arg, call_name, is_zero, mentions_training,
-                                    methods, self_attr)
+from modeguard.lint.astutil import (ImportMap, arg, call_name, is_zero, looks_like_module,
+                                    mentions_training, methods, parameters, self_attr)
 from modeguard.lint.source import SourceFile
 
 _FUNCTIONAL = {f"torch.nn.functional.{n}": n for n in (
@@ -72,8 +72,11 @@ def _gated(expr: ast.expr | None, gates: _Gates) -> bool:
 def check(src: SourceFile) -> Iterator[Finding]:
     imports = ImportMap.from_tree(src.tree, src.module)
     for cls, func in methods(src.tree):
+        if not looks_like_module(cls):
+            continue  # gating on self.training only makes sense in an nn.Module
         gates = _Gates()
         gates.visit(func)
+        gates.gated_names |= parameters(func) - {"self"}  # passed in: the caller decides
         for node in ast.walk(func):
             if not isinstance(node, ast.Call):
                 continue

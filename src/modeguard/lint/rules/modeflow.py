@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from modeguard.findings import Finding, Location, Severity
-from modeguard.lint.astutil import dotted
+from modeguard.lint.astutil import ImportMap, dotted
 from modeguard.lint.source import SourceFile
 
 EVAL, TRAIN, RESTORED = "eval", "train", "restored"
@@ -34,6 +34,7 @@ _EVAL_SCOPE = re.compile(r"^(validate|validation|val|valid|evaluate|evaluation|e
                          r"testing|predict|prediction|infer|inference|extract|score|"
                          r"compute_metrics)(_.*)?$|^(run_|do_|_)?(val|eval|test|predict|infer)"
                          r"[a-z_]*$", re.I)
+_RECALIBRATION = re.compile(r"(^|_)(bn|batch_?norm|precise|recalib)", re.I)
 _FRAMEWORK_EVAL = {"validation_step", "test_step", "predict_step", "validation_epoch_end",
                    "on_validation_epoch_end", "test_epoch_end"}
 _NO_GRAD = ("no_grad", "inference_mode", "enable_grad")
@@ -137,6 +138,10 @@ class FileModel:
                         self.owner[id(item)] = node.name
         self._summaries: dict[str, Summary] = {}
         self._busy: set[str] = set()
+        # names that are functions, classes or imported modules: calling them is not a forward
+        self.not_models = set(ImportMap.from_tree(src.tree).names) | {
+            n.name for n in src.tree.body
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
     # ------------------------------------------------------------ summaries
 
@@ -243,7 +248,7 @@ class FileModel:
                         yield _Event("step", call.lineno)
                     continue
             recv = _receiver(call.func)
-            if recv is not None:
+            if recv is not None and recv.split(".", 1)[0] not in self.not_models:
                 yield _Event("forward", call.lineno, recv)
 
     @staticmethod
@@ -341,8 +346,8 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
             s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))], type_ignores=[])))
     for name, func in scopes:
         short = name.split(".")[-1]
-        if short in _FRAMEWORK_EVAL or _decorated_modeguard(func):
-            continue
+        if short in _FRAMEWORK_EVAL or _decorated_modeguard(func) or _RECALIBRATION.search(short):
+            continue  # framework-managed, modeguard-managed, or BatchNorm recalibration
         blocks = _no_grad_blocks(func)
         eval_scope = bool(_EVAL_SCOPE.match(short)) or bool(blocks) or _decorated_no_grad(func)
         body = func.body  # type: ignore[attr-defined]

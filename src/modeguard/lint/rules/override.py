@@ -6,18 +6,10 @@ import ast
 from typing import Iterator
 
 from modeguard.findings import Finding
-from modeguard.lint.astutil import dotted, self_attr
+from modeguard.lint.astutil import looks_like_module, self_attr
 from modeguard.lint.source import SourceFile
 
 _SHADOWABLE = ("train", "eval", "forward", "freeze_bn", "unfreeze_bn", "requires_grad_")
-
-
-def _looks_like_module(cls: ast.ClassDef) -> bool:
-    for base in cls.bases:
-        name = dotted(base) or ""
-        if name.endswith("Module") or name.endswith("Model") or name.startswith("nn."):
-            return True
-    return any(isinstance(i, ast.FunctionDef) and i.name == "forward" for i in cls.body)
 
 
 def _calls_super_train(func: ast.FunctionDef) -> bool:
@@ -53,7 +45,7 @@ def _returns_self(func: ast.FunctionDef) -> bool:
 
 def check(src: SourceFile) -> Iterator[Finding]:
     for cls in ast.walk(src.tree):
-        if not isinstance(cls, ast.ClassDef) or not _looks_like_module(cls):
+        if not isinstance(cls, ast.ClassDef) or not looks_like_module(cls):
             continue
         defined = {i.name for i in cls.body if isinstance(i, (ast.FunctionDef,
                                                                 ast.AsyncFunctionDef))}
