@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable, Iterable
 
 from modeguard.findings import Finding
-from modeguard.lint.rules import batchnorm_args, dropout, modeflow, override
+from modeguard.lint.rules import batchnorm_args, dropout, modeflow, override, tensorflow
 from modeguard.lint.source import SourceFile
 
 Check = Callable[[SourceFile], Iterable[Finding]]
@@ -21,4 +21,5 @@ RULES: dict[str, tuple[tuple[str, ...], Check]] = {
     "batchnorm_args": (("BatchNorm", "InstanceNorm"), batchnorm_args.check),
     "modeflow": ((".eval(", ".train(", "no_grad", "inference_mode", "requires_grad"),
                  modeflow.check),
+    "tensorflow": (("tensorflow", "keras"), tensorflow.check),
 }

@@ -550,6 +550,36 @@ def _mg302(model: FileModel) -> Iterator[Finding]:
                 break
 
 
+# ------------------------------------------------------------------ MG103
+
+
+def _mg103(model: FileModel) -> Iterator[Finding]:
+    """A function switches a model it was given (parameter or self attribute it did not
+    create) to eval mode and returns without restoring the previous mode (opinionated)."""
+    src = model.src
+    freezes = {line for _, line in _bn_freezes(src)}
+    for name, func in model.functions.items():
+        params = {a.arg for a in func.args.args if a.arg != "self"}
+        created = {t.id for n in _walk_local(func.body) if isinstance(n, ast.Assign)
+                   for t in n.targets if isinstance(t, ast.Name)}
+        final: dict[str, tuple[str, int]] = {}
+        for ev in model.events(func.body, depth=4):  # this function's own statements only
+            if ev.kind == "mode" and not ev.via:
+                final[ev.recv] = (ev.mode, ev.line)
+        for recv, (mode, line) in final.items():
+            head = recv.split(".", 1)[0]
+            given = (head in params and head not in created) or recv.startswith("self.")
+            if mode == EVAL and given and line not in freezes and name.split(".")[-1] not in (
+                    "eval", "train", "eval_mode", "set_eval", "to_eval"):
+                yield Finding(
+                    "MG103",
+                    f"{name.split('.')[-1]}() switches {recv}, which it did not create, to eval "
+                    "mode and returns without restoring the previous mode",
+                    path=src.path, line=line, col=0,
+                    hint=f"save was = {recv}.training and call {recv}.train(was) before "
+                         f"returning, or use modeguard.eval_mode({recv}) / inference({recv})")
+
+
 # ------------------------------------------------------------------ entry point
 
 
@@ -560,3 +590,4 @@ def check(src: SourceFile) -> Iterator[Finding]:
     yield from _mg102_mg401(model)
     yield from _mg301(model)
     yield from _mg302(model)
+    yield from _mg103(model)
