@@ -43,3 +43,15 @@ def test_finding_defaults_format_and_dict() -> None:
     assert Severity.ERROR.lowered() is Severity.WARNING
     with pytest.raises(ValueError):
         Finding("MG000", "no such rule")
+
+
+def test_every_rule_has_a_page_with_the_sections() -> None:
+    from modeguard.findings import doc_path
+    for code, rule in RULES.items():
+        page = doc_path(code)
+        assert page is not None, code
+        text = page.read_text(encoding="utf-8")
+        assert text.startswith(f"# {code} {rule.name}")
+        for section in ("## What it does", "## Why it matters", "## Example", "## Fix",
+                        "## 中文摘要"):
+            assert section in text, (code, section)
