@@ -15,7 +15,7 @@ from torch import nn
 
 import modeguard as mg
 from modeguard.runner import ScriptError, run_script
-from modeguard.watch import ModeBugError, Watcher
+from modeguard.watcher import ModeBugError, Watcher
 
 SCRIPTS = Path(__file__).parent / "watch_scripts"
 

@@ -10,33 +10,60 @@ BatchNorm statistics exactly.
 >>> _ = mg.freeze_bn(model)          # survives model.train()
 >>> with mg.inference(model):        # eval + no autograd, everything restored after
 ...     y = model(torch.randn(2, 3, 8, 8))
+
+The names below are imported on first use, so that ``import modeguard`` (and the
+linter, which never needs torch) stays light.
 """
 
-from modeguard.findings import RULES, Finding, Severity
-from modeguard.inspect import ModeReport, report
-from modeguard.modes import ModeState, eval_mode, inference, restore, snapshot, train_mode
-from modeguard.norm import (
-    FrozenBatchNorm1d, FrozenBatchNorm2d, FrozenBatchNorm3d, convert_frozen_bn, revert_frozen_bn)
-from modeguard.policy import freeze_bn, pin_mode, pinned, unfreeze_bn, unpin
-from modeguard.stats import RecalibrationReport, recalibrate_bn
-from modeguard.watch import ModeBugError, Watcher, watch
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
+_LAZY = {
     # modes
-    "ModeState", "snapshot", "restore", "eval_mode", "train_mode", "inference",
+    "ModeState": "modes", "snapshot": "modes", "restore": "modes", "eval_mode": "modes",
+    "train_mode": "modes", "inference": "modes",
     # policies
-    "freeze_bn", "unfreeze_bn", "pin_mode", "unpin", "pinned",
+    "freeze_bn": "policy", "unfreeze_bn": "policy", "pin_mode": "policy", "unpin": "policy",
+    "pinned": "policy",
     # frozen BatchNorm layers
-    "FrozenBatchNorm1d", "FrozenBatchNorm2d", "FrozenBatchNorm3d", "convert_frozen_bn",
-    "revert_frozen_bn",
+    "FrozenBatchNorm1d": "norm", "FrozenBatchNorm2d": "norm", "FrozenBatchNorm3d": "norm",
+    "convert_frozen_bn": "norm", "revert_frozen_bn": "norm",
     # inspection
-    "report", "ModeReport",
+    "report": "inspect", "ModeReport": "inspect",
     # BatchNorm recalibration
-    "recalibrate_bn", "RecalibrationReport",
+    "recalibrate_bn": "stats", "RecalibrationReport": "stats",
     # runtime watcher
-    "watch", "Watcher", "ModeBugError",
+    "watch": "watcher", "Watcher": "watcher", "ModeBugError": "watcher",
     # findings
-    "Finding", "Severity", "RULES",
-]
+    "Finding": "findings", "Severity": "findings", "RULES": "findings",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modeguard' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"modeguard.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs
+    from modeguard.findings import RULES, Finding, Severity
+    from modeguard.inspect import ModeReport, report
+    from modeguard.modes import ModeState, eval_mode, inference, restore, snapshot, train_mode
+    from modeguard.norm import (FrozenBatchNorm1d, FrozenBatchNorm2d, FrozenBatchNorm3d,
+                                convert_frozen_bn, revert_frozen_bn)
+    from modeguard.policy import freeze_bn, pin_mode, pinned, unfreeze_bn, unpin
+    from modeguard.stats import RecalibrationReport, recalibrate_bn
+    from modeguard.watcher import ModeBugError, Watcher, watch

@@ -9,7 +9,7 @@ import traceback
 from pathlib import Path
 from typing import Iterable, TextIO
 
-from modeguard.watch import ModeBugError, Watcher
+from modeguard.watcher import ModeBugError, Watcher
 
 
 class ScriptError(Exception):

@@ -91,7 +91,7 @@ def _from_modeguard(frame: Any) -> bool:
     f = frame
     while f is not None:
         fn = f.f_code.co_filename
-        if fn.startswith(here) and not fn.endswith(("watch.py", "runner.py")):
+        if fn.startswith(here) and not fn.endswith(("watcher.py", "runner.py")):
             return True
         if not fn.startswith(_SKIP_DIRS):
             return False
