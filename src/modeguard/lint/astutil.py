@@ -35,10 +35,11 @@ class ImportMap:
     names: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_tree(cls, tree: ast.AST, module: str = "") -> "ImportMap":
+    def from_tree(cls, tree: ast.AST | list[ast.AST], module: str = "") -> "ImportMap":
         out = cls()
         package = module.rsplit(".", 1)[0] if "." in module else ""
-        for node in ast.walk(tree):
+        nodes = tree if isinstance(tree, list) else ast.walk(tree)
+        for node in nodes:
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     if alias.asname:
@@ -114,9 +115,12 @@ def arg(call: ast.Call, name: str, position: int) -> ast.expr | None:
     return None
 
 
-def methods(tree: ast.AST):  # type: ignore[no-untyped-def]
-    """``(class, function)`` for every method defined directly in a class body."""
-    for node in ast.walk(tree):
+def methods(tree: ast.AST | list[ast.AST]):  # type: ignore[no-untyped-def]
+    """``(class, function)`` for every method defined directly in a class body.
+
+    ``tree`` may also be a list of class nodes (``SourceFile.of(ast.ClassDef)``).
+    """
+    for node in (tree if isinstance(tree, list) else ast.walk(tree)):
         if isinstance(node, ast.ClassDef):
             for item in node.body:
                 if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):

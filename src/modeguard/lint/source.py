@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
 
 
 @dataclass
@@ -28,6 +30,32 @@ class SourceFile:
 
     def line_text(self, lineno: int) -> str:
         return self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
+
+    # Computed once per file and shared by every rule: the tree is walked a single time.
+
+    @cached_property
+    def nodes(self) -> list[ast.AST]:
+        """Every node of the tree (``ast.walk`` order)."""
+        return list(ast.walk(self.tree))
+
+    @cached_property
+    def _by_type(self) -> dict[type, list[Any]]:
+        out: dict[type, list[Any]] = {}
+        for node in self.nodes:
+            out.setdefault(type(node), []).append(node)
+        return out
+
+    def of(self, *types: type) -> list[Any]:
+        """The nodes of the given types, in walk order."""
+        if len(types) == 1:
+            return self._by_type.get(types[0], [])
+        return [n for n in self.nodes if isinstance(n, types)]
+
+    @cached_property
+    def imports(self) -> Any:
+        """The file's :class:`~modeguard.lint.astutil.ImportMap`."""
+        from modeguard.lint.astutil import ImportMap
+        return ImportMap.from_tree(self.of(ast.Import) + self.of(ast.ImportFrom), self.module)
 
 
 # Rule signatures (implemented in modeguard.lint.rules):

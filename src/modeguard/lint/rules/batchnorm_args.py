@@ -6,7 +6,7 @@ import ast
 from typing import Iterator
 
 from modeguard.findings import Finding
-from modeguard.lint.astutil import ImportMap, arg, call_name
+from modeguard.lint.astutil import arg, call_name
 from modeguard.lint.source import SourceFile
 
 _BN = {f"torch.nn.{n}" for n in ("BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "SyncBatchNorm",
@@ -23,10 +23,8 @@ def _normal(name: str) -> str:
 
 
 def check(src: SourceFile) -> Iterator[Finding]:
-    imports = ImportMap.from_tree(src.tree, src.module)
-    for node in ast.walk(src.tree):
-        if not isinstance(node, ast.Call):
-            continue
+    imports = src.imports
+    for node in src.of(ast.Call):
         name = call_name(node, imports)
         if name is None:
             continue

@@ -7,7 +7,7 @@ import ast
 from typing import Iterator
 
 from modeguard.findings import Finding
-from modeguard.lint.astutil import (ImportMap, arg, call_name, is_zero, looks_like_module,
+from modeguard.lint.astutil import (arg, call_name, is_zero, looks_like_module,
                                     mentions_training, methods, parameters, self_attr)
 from modeguard.lint.source import SourceFile
 
@@ -70,8 +70,8 @@ def _gated(expr: ast.expr | None, gates: _Gates) -> bool:
 
 
 def check(src: SourceFile) -> Iterator[Finding]:
-    imports = ImportMap.from_tree(src.tree, src.module)
-    for cls, func in methods(src.tree):
+    imports = src.imports
+    for cls, func in methods(src.of(ast.ClassDef)):
         if not looks_like_module(cls):
             continue  # gating on self.training only makes sense in an nn.Module
         gates = _Gates()

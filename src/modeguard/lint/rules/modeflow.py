@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from modeguard.findings import Finding, Location, Severity
-from modeguard.lint.astutil import ImportMap, dotted
+from modeguard.lint.astutil import dotted
 from modeguard.lint.source import SourceFile
 
 EVAL, TRAIN, RESTORED = "eval", "train", "restored"
@@ -138,8 +138,14 @@ class FileModel:
                         self.owner[id(item)] = node.name
         self._summaries: dict[str, Summary] = {}
         self._busy: set[str] = set()
+        self._events: dict[tuple[int, int], list[_Event]] = {}
+        calls = src.of(ast.Call)
+        self.gradient_lines = sorted(c.lineno for c in calls if _is_step(c) or _is_backward(c))
+        self.no_grad_withs = [w for w in src.of(ast.With) + src.of(ast.AsyncWith)
+                              if _is_no_grad_with(w)]
         # names that are functions, classes or imported modules: calling them is not a forward
-        self.not_models = set(ImportMap.from_tree(src.tree).names) | {
+        self.freezes = list(_bn_freezes(src))
+        self.not_models = set(src.imports.names) | {
             n.name for n in src.tree.body
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
@@ -170,14 +176,17 @@ class FileModel:
 
     # ------------------------------------------------------------ events
 
-    def events(self, body: list[ast.stmt], depth: int = 0) -> Iterator[_Event]:
-        """Mode changes, steps and calls of a statement list, in execution order.
+    def events(self, body: list[ast.stmt], depth: int = 0) -> list[_Event]:
+        """Mode changes, steps and calls of a statement list, in execution order (memoized).
 
         ``try``: body, handlers, else, then ``finally`` last; ``with`` modeguard contexts and
         ``with torch.no_grad()`` are transparent; loops are walked twice.
         """
-        for stmt in body:
-            yield from self._stmt(stmt, depth)
+        key = (id(body), depth)
+        cached = self._events.get(key)
+        if cached is None:
+            cached = self._events[key] = [ev for stmt in body for ev in self._stmt(stmt, depth)]
+        return cached
 
     def _stmt(self, stmt: ast.stmt, depth: int) -> Iterator[_Event]:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -271,7 +280,7 @@ class FileModel:
 
 def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterator[Finding]:
     src = model.src
-    reported: set[int] = {line for _, line in _bn_freezes(src)}  # MG301's business
+    reported: set[int] = {line for _, line in model.freezes}  # MG301's business
     for scope_name, body in scopes:
         state: dict[str, tuple[str, int, int]] = {}  # recv -> (mode, line, via)
         for ev in model.events(body):
@@ -313,16 +322,13 @@ def _decorated_no_grad(func: ast.AST) -> bool:
     return False
 
 
-def _no_grad_blocks(func: ast.AST) -> list[ast.With]:
-    out = []
-    for node in ast.walk(func):
-        if isinstance(node, (ast.With, ast.AsyncWith)):
-            for item in node.items:
-                e = item.context_expr
-                name = dotted(e.func if isinstance(e, ast.Call) else e) or ""
-                if name.rsplit(".", 1)[-1] in ("no_grad", "inference_mode"):
-                    out.append(node)
-    return out
+def _is_no_grad_with(node: ast.With | ast.AsyncWith) -> bool:
+    for item in node.items:
+        e = item.context_expr
+        name = dotted(e.func if isinstance(e, ast.Call) else e) or ""
+        if name.rsplit(".", 1)[-1] in ("no_grad", "inference_mode"):
+            return True
+    return False
 
 
 def _in_modeguard_ctx(func: ast.AST, line: int) -> bool:
@@ -348,15 +354,18 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         short = name.split(".")[-1]
         if short in _FRAMEWORK_EVAL or _decorated_modeguard(func) or _RECALIBRATION.search(short):
             continue  # framework-managed, modeguard-managed, or BatchNorm recalibration
-        blocks = _no_grad_blocks(func)
+        first = getattr(func, "lineno", 0)
+        last = getattr(func, "end_lineno", None) or 10**9
+        if short == "<module>":
+            blocks = [w for w in model.no_grad_withs if any(w is s for s in func.body)]
+        else:
+            blocks = [w for w in model.no_grad_withs if first <= w.lineno <= last]
         eval_scope = bool(_EVAL_SCOPE.match(short)) or bool(blocks) or _decorated_no_grad(func)
         body = func.body  # type: ignore[attr-defined]
         if not eval_scope:
             continue
-        has_backward = any(isinstance(n, ast.Call) and (_is_step(n) or _is_backward(n))
-                           for n in ast.walk(func))
-        if has_backward:
-            continue
+        if short != "<module>" and any(first <= n <= last for n in model.gradient_lines):
+            continue  # computes gradients on purpose
         state: dict[str, str] = {}
         seen: set[str] = set()
         for ev in model.events(body):
@@ -468,8 +477,10 @@ def _bn_checks(node: ast.AST) -> bool:
 
 def _bn_freezes(src: SourceFile) -> Iterator[tuple[ast.AST, int]]:
     """(block, line of the eval() call) for BatchNorm layers put in eval by hand."""
-    for node in ast.walk(src.tree):
-        if isinstance(node, ast.If) and _bn_checks(node.test):
+    if "Norm" not in src.source:
+        return
+    for node in src.of(ast.If):
+        if _bn_checks(node.test):
             for sub in ast.walk(ast.Module(body=node.body, type_ignores=[])):
                 if isinstance(sub, ast.Call):
                     m = _mode_call(sub)
@@ -479,16 +490,15 @@ def _bn_freezes(src: SourceFile) -> Iterator[tuple[ast.AST, int]]:
 
 def _mg301(model: FileModel) -> Iterator[Finding]:
     src = model.src
-    freezes = list(_bn_freezes(src))
+    freezes = model.freezes
     if not freezes:
         return
     # a train() override that re-freezes makes every freeze in its class correct
-    for cls in ast.walk(src.tree):
-        if isinstance(cls, ast.ClassDef):
-            for item in cls.body:
-                if isinstance(item, ast.FunctionDef) and item.name == "train" and \
-                        any(_bn_checks(n) for n in ast.walk(item) if isinstance(n, ast.If)):
-                    return
+    for cls in src.of(ast.ClassDef):
+        for item in cls.body:
+            if isinstance(item, ast.FunctionDef) and item.name == "train" and \
+                    any(_bn_checks(n.test) for n in ast.walk(item) if isinstance(n, ast.If)):
+                return
     scopes = [src.tree.body] + [f.body for f in model.functions.values()]
     freeze_lines = {line for _, line in freezes}
     for body in scopes:
@@ -519,10 +529,10 @@ def _mg301(model: FileModel) -> Iterator[Finding]:
 def _mg302(model: FileModel) -> Iterator[Finding]:
     src = model.src
     text = src.source
-    if "freeze_bn(" in text or "track_running_stats" in text:
+    if "freeze_bn(" in text or "track_running_stats" in text or "Norm" not in text:
         return
-    for node in ast.walk(src.tree):
-        if not (isinstance(node, ast.If) and _bn_checks(node.test)):
+    for node in src.of(ast.If):
+        if not _bn_checks(node.test):
             continue
         block = ast.Module(body=node.body, type_ignores=[])
         if any(isinstance(s, ast.Call) and (_mode_call(s) or ("", ""))[1] == EVAL
@@ -557,15 +567,17 @@ def _mg103(model: FileModel) -> Iterator[Finding]:
     """A function switches a model it was given (parameter or self attribute it did not
     create) to eval mode and returns without restoring the previous mode (opinionated)."""
     src = model.src
-    freezes = {line for _, line in _bn_freezes(src)}
+    freezes = {line for _, line in model.freezes}
     for name, func in model.functions.items():
-        params = {a.arg for a in func.args.args if a.arg != "self"}
-        created = {t.id for n in _walk_local(func.body) if isinstance(n, ast.Assign)
-                   for t in n.targets if isinstance(t, ast.Name)}
         final: dict[str, tuple[str, int]] = {}
         for ev in model.events(func.body, depth=4):  # this function's own statements only
             if ev.kind == "mode" and not ev.via:
                 final[ev.recv] = (ev.mode, ev.line)
+        if not any(mode == EVAL for mode, _ in final.values()):
+            continue
+        params = {a.arg for a in func.args.args if a.arg != "self"}
+        created = {t.id for n in _walk_local(func.body) if isinstance(n, ast.Assign)
+                   for t in n.targets if isinstance(t, ast.Name)}
         for recv, (mode, line) in final.items():
             head = recv.split(".", 1)[0]
             given = (head in params and head not in created) or recv.startswith("self.")

@@ -44,8 +44,8 @@ def _returns_self(func: ast.FunctionDef) -> bool:
 
 
 def check(src: SourceFile) -> Iterator[Finding]:
-    for cls in ast.walk(src.tree):
-        if not isinstance(cls, ast.ClassDef) or not looks_like_module(cls):
+    for cls in src.of(ast.ClassDef):
+        if not looks_like_module(cls):
             continue
         defined = {i.name for i in cls.body if isinstance(i, (ast.FunctionDef,
                                                                 ast.AsyncFunctionDef))}

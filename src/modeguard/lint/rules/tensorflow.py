@@ -7,7 +7,7 @@ import ast
 from typing import Iterator
 
 from modeguard.findings import Finding, Location
-from modeguard.lint.astutil import ImportMap, call_name, keyword
+from modeguard.lint.astutil import call_name, keyword
 from modeguard.lint.source import SourceFile
 
 _BN = ("layers.batch_normalization", "contrib.layers.batch_norm", "slim.batch_norm")
@@ -19,15 +19,13 @@ def _tf_name(name: str | None) -> bool:
 
 
 def check(src: SourceFile) -> Iterator[Finding]:
-    imports = ImportMap.from_tree(src.tree, src.module)
+    imports = src.imports
     bn_calls: list[ast.Call] = []
     train_ops: list[int] = []
     # a missing or constant flag matters only where the file also trains
     trains = any(t in src.source for t in (".minimize(", ".apply_gradients(", ".fit(",
                                            "GradientTape"))
-    for node in ast.walk(src.tree):
-        if not isinstance(node, ast.Call):
-            continue
+    for node in src.of(ast.Call):
         if isinstance(node.func, ast.Attribute) and node.func.attr in ("minimize",
                                                                       "apply_gradients"):
             train_ops.append(node.lineno)

@@ -1,0 +1,86 @@
+"""Lint throughput: modeguard vs TorchFix vs pylint, on the same files, one run.
+
+Corpus: the installed torch package's `torch/nn/modules/*.py` (28 files, the figure quoted in
+issue 5) plus modeguard's fixture corpus `tests/lint_corpus` (80 small programs). Each tool runs
+as its own command line (what a user or CI runs: start-up included), single job and with all
+cores, repetitions interleaved; median wall time; files/s and throughput ratios against
+modeguard. pylint runs with its default checkers: the dslinter plugin does not install on
+Python 3.11 here (its build fails on an old `wrapt`), so plain pylint stands in for it.
+
+Run:  .venv/bin/pip install -e ".[bench]" && .venv/bin/python benchmarks/lint_speed.py [--reps 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def corpus() -> list[str]:
+    nn_modules = sorted((Path(torch.__file__).parent / "nn" / "modules").glob("*.py"))
+    fixtures = sorted((ROOT / "tests" / "lint_corpus").rglob("*.py"))
+    return [str(p) for p in nn_modules + fixtures]
+
+
+def commands(files: list[str], jobs: int) -> dict[str, list[str]]:
+    cores = str(os.cpu_count() or 1)
+    j = "1" if jobs == 1 else cores
+    return {
+        "modeguard": [sys.executable, "-m", "modeguard", "lint", "--select", "ALL", "--jobs",
+                      "1" if jobs == 1 else "0", *files],
+        "torchfix": [str(BIN / "torchfix"), "--select", "ALL", "--jobs", j, *files],
+        "pylint": [str(BIN / "pylint"), "--jobs", "1" if jobs == 1 else "0",
+                   "--persistent=n", "--score=n", *files],
+    }
+
+
+def run(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    dt = time.perf_counter() - t0
+    if proc.returncode not in (0, 1, 2, 4, 8, 16, 20, 22, 28, 30, 32) or "Traceback" in proc.stderr:
+        raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    return dt
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--reps", type=int, default=3)
+    args = parser.parse_args()
+    for tool in ("torchfix", "pylint"):
+        if not (BIN / tool).exists() and not shutil.which(tool):
+            sys.exit(f"{tool} is not installed: pip install -e '.[bench]'")
+    files = corpus()
+    print(f"{len(files)} files; machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; "
+          f"{args.reps} interleaved repetitions, median wall time of the whole command")
+    print()
+    print("| jobs | tool | seconds | files/s | modeguard throughput / tool |")
+    print("|---|---|---|---|---|")
+    for jobs in (1, 0):
+        cmds = commands(files, jobs)
+        times: dict[str, list[float]] = {name: [] for name in cmds}
+        for rep in range(args.reps):
+            names = list(cmds)
+            for name in names[rep % 3:] + names[:rep % 3]:
+                times[name].append(run(cmds[name]))
+        med = {k: statistics.median(v) for k, v in times.items()}
+        label = "1" if jobs == 1 else f"all ({os.cpu_count()})"
+        for name, t in med.items():
+            ratio = t / med["modeguard"]
+            print(f"| {label} | {name} | {t:.2f} | {len(files) / t:.1f} | "
+                  f"{'-' if name == 'modeguard' else f'{ratio:.0f}x'} |")
+
+
+if __name__ == "__main__":
+    main()
