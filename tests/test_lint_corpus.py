@@ -16,7 +16,8 @@ import pytest
 from modeguard.lint.engine import lint_paths
 
 CORPUS = Path(__file__).parent / "lint_corpus"
-FILES = sorted(CORPUS.rglob("*.py"))
+FILES = sorted(p for p in CORPUS.rglob("*.py") if "projects" not in p.parts)
+PROJECTS = sorted(p for p in (CORPUS / "projects").iterdir() if p.is_dir())
 MARK = re.compile(r"#\s*expect:\s*([A-Z0-9, ]+)")
 
 
@@ -44,6 +45,18 @@ def _no_config():  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(CORPUS)))
 def test_corpus_file(path: Path) -> None:
     want, got = expected(path), found(path)
+    assert got == want, f"missing: {sorted(want - got)}; unexpected: {sorted(got - want)}"
+
+
+@pytest.mark.parametrize("folder", PROJECTS, ids=lambda p: p.name)
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_multi_file_project(folder: Path, jobs: int, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A project linted as a whole: calls into other files are followed."""
+    monkeypatch.chdir(folder)
+    want = {(str(p.relative_to(folder)), line, code)
+            for p in sorted(folder.rglob("*.py")) for line, code in expected(p)}
+    result = lint_paths(["."], config=_no_config(), jobs=jobs)
+    got = {(f.path, f.line, f.code) for f in result.findings}
     assert got == want, f"missing: {sorted(want - got)}; unexpected: {sorted(got - want)}"
 
 

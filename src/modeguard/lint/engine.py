@@ -240,6 +240,11 @@ def check_file(src: SourceFile) -> tuple[list[Finding], list[Diagnostic]]:
     return [f for f in findings if not _noqa(src, f)], diagnostics
 
 
+def _init_worker(files: list[str]) -> None:
+    from modeguard.lint import project
+    project.current = project.Project(files)
+
+
 def _lint_one(path: str) -> tuple[list[Finding], list[Diagnostic]]:
     parsed = parse_file(Path(path))
     if isinstance(parsed, Diagnostic):
@@ -279,18 +284,30 @@ def lint_paths(paths: Iterable[str | Path] = (".",), *, select: Sequence[str] | 
     n_jobs = jobs if jobs and jobs > 0 else (os.cpu_count() or 1)
     findings: list[Finding] = []
     diagnostics: list[Diagnostic] = []
+    names = [str(f) for f in files]
     if n_jobs > 1 and len(files) > 8:
-        with ProcessPoolExecutor(max_workers=n_jobs) as pool:
+        with ProcessPoolExecutor(max_workers=n_jobs, initializer=_init_worker,
+                                 initargs=(names,)) as pool:
             chunk = max(1, len(files) // (n_jobs * 8))
-            for fs, ds in pool.map(_lint_one, [str(f) for f in files], chunksize=chunk):
+            for fs, ds in pool.map(_lint_one, names, chunksize=chunk):
                 findings.extend(fs)
                 diagnostics.extend(ds)
     else:
-        for f in files:
-            fs, ds = _lint_one(str(f))
-            findings.extend(fs)
-            diagnostics.extend(ds)
-    findings = _filter(findings, cfg)
+        from modeguard.lint import project
+        previous = project.current
+        project.current = project.Project(names)
+        try:
+            for name in names:
+                fs, ds = _lint_one(name)
+                findings.extend(fs)
+                diagnostics.extend(ds)
+        finally:
+            project.current = previous
+    # a bug in a shared helper is found from every file that calls it: report it once
+    unique: dict[tuple[str, str | None, int | None], Finding] = {}
+    for f in findings:
+        unique.setdefault(f.key, f)
+    findings = _filter(list(unique.values()), cfg)
     findings.sort(key=lambda f: (f.path or "", f.line or 0, f.col, f.code))
     return LintResult(findings, diagnostics, len(files))
 

@@ -106,7 +106,7 @@ def _callee(call: ast.Call) -> str | None:
 class Summary:
     """What calling a function does to modes."""
 
-    effects: dict[str, tuple[str, int]] = field(default_factory=dict)  # recv -> (mode, line)
+    effects: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # recv -> (mode, line, path)
     steps: bool = False
     params: list[str] = field(default_factory=list)
 
@@ -118,23 +118,30 @@ class _Event:
     recv: str = ""
     mode: str = ""
     via: int = 0  # line of the call that led here (for events inside callees)
+    path: str = ""  # file of the event when it happened in another file
 
 
 class FileModel:
     """Functions of one file, their summaries, and the flow analysis over them."""
 
-    def __init__(self, src: SourceFile) -> None:
+    def __init__(self, src: SourceFile, project: Any = None) -> None:
+        from modeguard.lint import project as _project
+
         self.src = src
+        self.project = project if project is not None else _project.current
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        self.methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}  # "Cls.meth"
         self.owner: dict[int, str] = {}  # id(function) -> class name
-        self.module_classes: set[str] = set()
+        self.classes: set[str] = set()
         for node in src.tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 self.functions[node.name] = node
             elif isinstance(node, ast.ClassDef):
+                self.classes.add(node.name)
                 for item in node.body:
                     if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                         self.functions.setdefault("self." + item.name, item)
+                        self.methods[f"{node.name}.{item.name}"] = item
                         self.owner[id(item)] = node.name
         self._summaries: dict[str, Summary] = {}
         self._busy: set[str] = set()
@@ -143,6 +150,7 @@ class FileModel:
         self.gradient_lines = sorted(c.lineno for c in calls if _is_step(c) or _is_backward(c))
         self.no_grad_withs = [w for w in src.of(ast.With) + src.of(ast.AsyncWith)
                               if _is_no_grad_with(w)]
+        self._types: dict[str, tuple[Any, str]] | None = None
         # names that are functions, classes or imported modules: calling them is not a forward
         self.freezes = list(_bn_freezes(src))
         self.not_models = set(src.imports.names) | {
@@ -152,7 +160,7 @@ class FileModel:
     # ------------------------------------------------------------ summaries
 
     def summary(self, name: str) -> Summary | None:
-        func = self.functions.get(name)
+        func = self.functions.get(name) or self.methods.get(name)
         if func is None:
             return None
         if name in self._summaries:
@@ -162,10 +170,10 @@ class FileModel:
         self._busy.add(name)
         try:
             result = Summary(params=[a.arg for a in func.args.args if a.arg != "self"])
-            state: dict[str, tuple[str, int]] = {}
+            state: dict[str, tuple[str, int, str]] = {}
             for ev in self.events(func.body, depth=1):
                 if ev.kind == "mode":
-                    state[ev.recv] = (ev.mode, ev.line)
+                    state[ev.recv] = (ev.mode, ev.line, ev.path or self.src.path)
                 elif ev.kind == "step":
                     result.steps = True
             result.effects = state
@@ -245,20 +253,72 @@ class FileModel:
             if _is_backward(call):
                 yield _Event("backward", call.lineno)
                 continue
-            name = _callee(call)
-            if name is not None and depth < 4:
-                summary = self.summary(name)
-                if summary is not None:
-                    mapping = self._arg_map(call, summary)
-                    for recv, (mode, line) in summary.effects.items():
+            found = self._callee_summary(call) if depth < 4 else None
+            if found is not None:
+                summary, prefix = found
+                mapping = self._arg_map(call, summary)
+                for recv, (mode, line, path) in summary.effects.items():
+                    if prefix and recv.startswith("self."):
+                        target = prefix + recv[4:]  # self.img_enc -> model.img_enc
+                    else:
                         target = mapping.get(recv, recv)
-                        yield _Event("mode", line, target, mode, via=call.lineno)
-                    if summary.steps:
-                        yield _Event("step", call.lineno)
-                    continue
+                    yield _Event("mode", line, target, mode, via=call.lineno,
+                                 path="" if path == self.src.path else path)
+                if summary.steps:
+                    yield _Event("step", call.lineno)
+                continue
             recv = _receiver(call.func)
             if recv is not None and recv.split(".", 1)[0] not in self.not_models:
                 yield _Event("forward", call.lineno, recv)
+
+    # ------------------------------------------------------------ call resolution
+
+    def _callee_summary(self, call: ast.Call) -> tuple[Summary, str] | None:
+        """The summary of the called function, and the receiver that ``self`` stands for."""
+        name = _callee(call)
+        if name is not None:
+            local = self.summary(name)
+            if local is not None:
+                return local, ""
+            if "." not in name and self.project is not None:
+                qualified = self.src.imports.names.get(name)
+                if qualified:
+                    target = self.project.resolve(qualified)
+                    if target is not None and target[0] is not self:
+                        other = target[0].summary(target[1])
+                        if other is not None:
+                            return other, ""
+        func = call.func
+        if isinstance(func, ast.Attribute):
+            recv = dotted(func.value)
+            if recv is not None and recv in self.types():
+                model, cls = self.types()[recv]
+                summary = model.summary(f"{cls}.{func.attr}")
+                if summary is not None:
+                    return summary, recv
+        return None
+
+    def types(self) -> dict[str, tuple[Any, str]]:
+        """Receivers assigned from a class of the project: ``model = VSE(opt)`` ->
+        ``{"model": (FileModel of VSE's file, "VSE")}`` (flow-insensitive)."""
+        if self._types is None:
+            self._types = {}
+            for node in self.src.of(ast.Assign):
+                if not isinstance(node.value, ast.Call) or len(node.targets) != 1:
+                    continue
+                target = dotted(node.targets[0])
+                cls = dotted(node.value.func)
+                if target is None or cls is None:
+                    continue
+                if cls in self.classes:
+                    self._types[target] = (self, cls)
+                elif self.project is not None:
+                    qualified = self.src.imports.resolve(node.value.func)
+                    if qualified and "." in qualified:
+                        found = self.project.resolve(qualified)
+                        if found is not None and found[1] in found[0].classes:
+                            self._types[target] = found
+        return self._types
 
     @staticmethod
     def _arg_map(call: ast.Call, summary: Summary) -> dict[str, str]:
@@ -280,27 +340,29 @@ class FileModel:
 
 def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterator[Finding]:
     src = model.src
-    reported: set[int] = {line for _, line in model.freezes}  # MG301's business
+    reported: set[tuple[str, int]] = {("", line) for _, line in model.freezes}  # MG301's
     for scope_name, body in scopes:
-        state: dict[str, tuple[str, int, int]] = {}  # recv -> (mode, line, via)
+        state: dict[str, tuple[str, int, int, str]] = {}  # recv -> (mode, line, via, path)
         for ev in model.events(body):
             if ev.kind == "mode":
-                state[ev.recv] = (ev.mode, ev.line, ev.via)
+                state[ev.recv] = (ev.mode, ev.line, ev.via, ev.path)
             elif ev.kind == "step":
-                for recv, (mode, line, via) in list(state.items()):
-                    if mode != EVAL or line in reported:
+                for recv, (mode, line, via, path) in list(state.items()):
+                    if mode != EVAL or (path, line) in reported:
                         continue
                     if not _MODELISH.search(recv) and not _trained_somewhere(model, recv):
                         continue
-                    reported.add(line)
+                    reported.add((path, line))
                     related = [Location(src.path, ev.line, 0, "training step at")]
                     if via:
                         related.append(Location(src.path, via, 0, "reached through the call at"))
+                    where = path or src.path
                     yield Finding(
                         "MG101",
-                        f"{recv}.eval() here is not undone before the training step at line "
-                        f"{ev.line}: training continues with dropout off and BatchNorm frozen",
-                        path=src.path, line=line, col=0, related=tuple(related),
+                        f"{recv}.eval() here is not undone before the training step at "
+                        + (f"line {ev.line}" if not path else f"{src.path}:{ev.line}") +
+                        ": training continues with dropout off and BatchNorm frozen",
+                        path=where, line=line, col=0, related=tuple(related),
                         severity=None if _MODELISH.search(recv) else Severity.WARNING,
                         hint=f"call {recv}.train() at the top of each training step, or restore "
                              f"the previous mode after evaluating (was = {recv}.training ... "
@@ -504,7 +566,7 @@ def _mg301(model: FileModel) -> Iterator[Finding]:
     for body in scopes:
         events = list(model.events(body))
         for i, ev in enumerate(events):
-            if ev.kind == "mode" and ev.mode == EVAL and (ev.line in freeze_lines):
+            if ev.kind == "mode" and ev.mode == EVAL and not ev.path and ev.line in freeze_lines:
                 later = events[i + 1:]
                 undo = next((e for e in later if e.kind == "mode" and e.mode == TRAIN and
                              _MODELISH.search(e.recv)), None)
