@@ -34,6 +34,12 @@ _EVAL_SCOPE = re.compile(r"^(validate|validation|val|valid|evaluate|evaluation|e
                          r"testing|predict|prediction|infer|inference|extract|score|"
                          r"compute_metrics)(_.*)?$|^(run_|do_|_)?(val|eval|test|predict|infer)"
                          r"[a-z_]*$", re.I)
+_SENSITIVE_LAYER = re.compile(r"^(Dropout[123]?d?|AlphaDropout|FeatureAlphaDropout|"
+                              r"(Lazy)?BatchNorm[123]d|SyncBatchNorm|InstanceNorm[123]d|LSTM|GRU|"
+                              r"RNN|MultiheadAttention|Transformer\w*)$")
+_NEUTRAL_CALLS = frozenset({"super", "range", "len", "list", "tuple", "dict", "set", "int",
+                            "float", "str", "bool", "print", "isinstance", "getattr", "setattr",
+                            "hasattr", "zip", "enumerate", "min", "max", "sum", "abs", "round"})
 _RECALIBRATION = re.compile(r"(^|_)(bn|batch_?norm|precise|recalib)", re.I)
 _FRAMEWORK_EVAL = {"validation_step", "test_step", "predict_step", "validation_epoch_end",
                    "on_validation_epoch_end", "test_epoch_end"}
@@ -298,6 +304,62 @@ class FileModel:
                     return summary, recv
         return None
 
+    def sensitive(self, recv: str) -> bool | None:
+        """Whether the receiver's class (if known) has mode-sensitive layers; None: unknown."""
+        found = self.types().get(recv)
+        if found is None:
+            return None
+        model, cls = found
+        return model.class_sensitive(cls, set())
+
+    def class_sensitive(self, cls: str, seen: set[tuple[int, str]]) -> bool | None:
+        """True if the class (defined in this file) builds dropout/BatchNorm/... layers, reads
+        ``self.training`` or calls functional dropout; False if everything it builds is known
+        and mode-free; None when something it builds is unknown."""
+        key = (id(self), cls)
+        if key in seen:
+            return False
+        seen.add(key)
+        node = next((n for n in self.src.tree.body
+                     if isinstance(n, ast.ClassDef) and n.name == cls), None)
+        if node is None:
+            return None
+        verdict: bool | None = False
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Attribute) and sub.attr == "training":
+                return True
+            if not isinstance(sub, ast.Call):
+                continue
+            name = self.src.imports.resolve(sub.func) or ""
+            tail = name.rsplit(".", 1)[-1]
+            if _SENSITIVE_LAYER.match(tail) or tail in ("dropout", "dropout2d", "alpha_dropout",
+                                                        "scaled_dot_product_attention"):
+                if tail.startswith("InstanceNorm") and not any(
+                        k.arg == "track_running_stats" for k in sub.keywords):
+                    continue
+                if tail in ("LSTM", "GRU", "RNN") and not any(k.arg == "dropout"
+                                                               for k in sub.keywords):
+                    continue
+                return True
+            if name.startswith(("torch.", "nn.")) or name in _NEUTRAL_CALLS or \
+                    isinstance(sub.func, ast.Attribute) and dotted(sub.func.value) in (
+                        "self", "super()") or (isinstance(sub.func, ast.Attribute)
+                                               and isinstance(sub.func.value, ast.Call)):
+                continue
+            if name in self.classes:
+                inner = self.class_sensitive(name, seen)
+            elif self.project is not None and "." in name:
+                target = self.project.resolve(name)
+                inner = target[0].class_sensitive(target[1], seen) \
+                    if target is not None and target[1] in target[0].classes else None
+            else:
+                inner = None
+            if inner:
+                return True
+            if inner is None:
+                verdict = None
+        return verdict
+
     def types(self) -> dict[str, tuple[Any, str]]:
         """Receivers assigned from a class of the project: ``model = VSE(opt)`` ->
         ``{"model": (FileModel of VSE's file, "VSE")}`` (flow-insensitive)."""
@@ -350,7 +412,11 @@ def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterat
                 for recv, (mode, line, via, path) in list(state.items()):
                     if mode != EVAL or (path, line) in reported:
                         continue
-                    if not _MODELISH.search(recv) and not _trained_somewhere(model, recv):
+                    known = model.sensitive(recv)
+                    if known is False:
+                        continue  # its class has no mode-sensitive layer: the mode is harmless
+                    if known is None and not _MODELISH.search(recv) and \
+                            not _trained_somewhere(model, recv):
                         continue
                     reported.add((path, line))
                     related = [Location(src.path, ev.line, 0, "training step at")]
@@ -363,7 +429,8 @@ def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterat
                         + (f"line {ev.line}" if not path else f"{src.path}:{ev.line}") +
                         ": training continues with dropout off and BatchNorm frozen",
                         path=where, line=line, col=0, related=tuple(related),
-                        severity=None if _MODELISH.search(recv) else Severity.WARNING,
+                        # the model's class unknown: reported, one step less severe
+                        severity=None if known else Severity.WARNING,
                         hint=f"call {recv}.train() at the top of each training step, or restore "
                              f"the previous mode after evaluating (was = {recv}.training ... "
                              f"{recv}.train(was), or modeguard.inference({recv}))")
@@ -433,7 +500,8 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         for ev in model.events(body):
             if ev.kind == "mode":
                 state[ev.recv] = ev.mode
-            elif ev.kind == "forward" and _MODELISH.search(ev.recv) and ev.recv not in seen:
+            elif ev.kind == "forward" and ev.recv not in seen and model.sensitive(ev.recv) is not \
+                    False and (_MODELISH.search(ev.recv) or model.sensitive(ev.recv)):
                 if _in_modeguard_ctx(func, ev.line):
                     continue
                 seen.add(ev.recv)
@@ -452,7 +520,7 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                         f"but nothing puts {ev.recv} in eval mode first: dropout stays active and "
                         "BatchNorm uses and updates batch statistics",
                         path=src.path, line=ev.line, col=0,
-                        severity=None if mode == TRAIN or under_no_grad else Severity.WARNING,
+                        severity=None if model.sensitive(ev.recv) else Severity.WARNING,
                         hint=f"call {ev.recv}.eval() before evaluating (and {ev.recv}.train() "
                              f"after), or use modeguard.inference({ev.recv})")
                 elif mode == EVAL and not under_no_grad:
