@@ -2,14 +2,16 @@
 
 The analysis walks each function's statements in order, tracking the mode of every
 *receiver* (``model``, ``self.encoder``, ...) that has ``.train()``/``.eval()`` called on it,
-and follows calls to functions and methods defined in the same file through summaries
-(which receivers a call leaves in eval or train mode, whether it steps an optimizer).
-Loops are walked twice, so a mode left behind at the end of one iteration reaches the
-training step of the next. Restore idioms (``model.train(was)``, ``try/finally``,
-modeguard's contexts) count as restoring.
+and follows calls through summaries (which receivers a call leaves in eval or train mode,
+whether it steps an optimizer): functions and methods of the same file, functions imported
+from other linted files, and methods of objects built from project classes (``self.x``
+inside the method stands for the receiver). Loops are walked twice, so a mode left behind
+at the end of one iteration reaches the training step of the next. Restore idioms
+(``model.train(was)``, ``try/finally``, modeguard's contexts) count as restoring.
 
-Scope (this version): calls are followed within one file; a model's type is not inferred,
-so "model-like" receivers are recognised by how they are used and named.
+Receivers whose class is known (``model = Net(...)``) are judged by the class: one without
+mode-sensitive layers is never reported. Unknown ones are recognised by how they are used
+and named, and reported one step less severe.
 """
 
 from __future__ import annotations
