@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from torch import nn
 
 import modeguard as mg
+from helpers import RecordingTrain
 from modeguard.modes import active_depth
 
 
@@ -41,18 +42,8 @@ def test_snapshot_restore_exact_with_shared_module() -> None:
 
 
 def test_restore_writes_flags_without_calling_overridden_train() -> None:
-    calls = []
-
-    class Custom(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.drop = nn.Dropout()
-
-        def train(self, mode: bool = True):  # type: ignore[override]
-            calls.append(mode)
-            return super().train(mode)
-
-    model = Custom()
+    model = RecordingTrain()
+    calls = model.calls
     state = mg.snapshot(model)
     model.eval()
     calls.clear()

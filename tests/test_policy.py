@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 import modeguard as mg
+from helpers import RecordingTrain
 from modeguard.policy import is_frozen, pin_of
 
 
@@ -296,23 +297,13 @@ def test_pin_and_freeze_interplay() -> None:
 
 
 def test_overridden_train_still_runs_under_a_pin() -> None:
-    calls = []
-
-    class Custom(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.drop = nn.Dropout()
-
-        def train(self, mode: bool = True):  # type: ignore[override]
-            calls.append(mode)
-            return super().train(mode)
-
-    model = nn.Sequential(Custom())
+    model = nn.Sequential(RecordingTrain())
+    calls = model[0].calls
     mg.pin_mode(model[0], "eval")
     calls.clear()
     model.train()
     assert calls == [False] and not model[0].drop.training
-    assert isinstance(model[0], Custom)
+    assert isinstance(model[0], RecordingTrain)
 
 
 # ------------------------------------------------------------------ bad input
