@@ -159,6 +159,13 @@ class FileModel:
         self.no_grad_withs = [w for w in src.of(ast.With) + src.of(ast.AsyncWith)
                               if _is_no_grad_with(w)]
         self._types: dict[str, tuple[Any, str]] | None = None
+        # receivers pinned to eval as a whole by modeguard.pin_mode: deliberate, never a bug
+        self.pinned = {r for c in calls
+                       if (dotted(c.func) or "").rsplit(".", 1)[-1] == "pin_mode"
+                       and len(c.args) >= 2 and isinstance(c.args[1], ast.Constant)
+                       and c.args[1].value == "eval" and not any(k.arg == "types"
+                                                                  for k in c.keywords)
+                       and (r := _receiver(c.args[0])) is not None}
         # names that are functions, classes or imported modules: calling them is not a forward
         self.freezes = list(_bn_freezes(src))
         self.not_models = set(src.imports.names) | {
@@ -415,6 +422,8 @@ def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterat
                     if mode != EVAL or (path, line) in reported:
                         continue
                     known = model.sensitive(recv)
+                    if recv in model.pinned:
+                        continue
                     if known is False:
                         continue  # its class has no mode-sensitive layer: the mode is harmless
                     if known is None and not _MODELISH.search(recv) and \
@@ -502,8 +511,9 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         for ev in model.events(body):
             if ev.kind == "mode":
                 state[ev.recv] = ev.mode
-            elif ev.kind == "forward" and ev.recv not in seen and model.sensitive(ev.recv) is not \
-                    False and (_MODELISH.search(ev.recv) or model.sensitive(ev.recv)):
+            elif ev.kind == "forward" and ev.recv not in seen and ev.recv not in model.pinned \
+                    and model.sensitive(ev.recv) is not False \
+                    and (_MODELISH.search(ev.recv) or model.sensitive(ev.recv)):
                 if _in_modeguard_ctx(func, ev.line):
                     continue
                 seen.add(ev.recv)
