@@ -490,6 +490,7 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
     if any(isinstance(s, (ast.With, ast.AsyncWith)) for s in src.tree.body):
         scopes.append(("<module>", ast.Module(body=[s for s in src.tree.body if not isinstance(
             s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))], type_ignores=[])))
+    module_modes = {ev.recv: ev.mode for ev in model.events(src.tree.body) if ev.kind == "mode"}
     for name, func in scopes:
         short = name.split(".")[-1]
         if short in _FRAMEWORK_EVAL or _decorated_modeguard(func) or _RECALIBRATION.search(short):
@@ -522,6 +523,9 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                 mode = state.get(ev.recv)
                 if mode is None:
                     mode = _mode_at_callers(model, callers.get(name, []), name, ev.recv)
+                if mode is None and short != "<module>" and not callers.get(name):
+                    # a global model: what the module-level code left it in
+                    mode = module_modes.get(ev.recv)
                 if mode in (TRAIN, None) and (under_no_grad or _EVAL_SCOPE.match(short)):
                     if mode is None and not under_no_grad:
                         continue  # a plain "test_*" name alone is weak evidence
