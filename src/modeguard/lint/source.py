@@ -35,8 +35,51 @@ class SourceFile:
 
     @cached_property
     def nodes(self) -> list[ast.AST]:
-        """Every node of the tree (``ast.walk`` order)."""
-        return list(ast.walk(self.tree))
+        """Every node of the tree (depth first, parents before children)."""
+        return self._index[0]
+
+    @cached_property
+    def calls_by_statement(self) -> dict[int, list[ast.Call]]:
+        """``id(statement)`` -> the calls in that statement's own expressions (not in nested
+        statements), innermost (argument) calls first: the order they run in."""
+        return self._index[1]
+
+    @cached_property
+    def calls_by_scope(self) -> dict[int, list[ast.Call]]:
+        """``id(module or def)`` -> the calls directly in its body (nested defs excluded)."""
+        return self._index[2]
+
+    @cached_property
+    def _index(self) -> tuple[list[ast.AST], dict[int, list[ast.Call]], dict[int, list[ast.Call]]]:
+        # one pass over the tree for everything the rules need (ast.walk is slow)
+        nodes: list[ast.AST] = []
+        by_stmt: dict[int, list[ast.Call]] = {}
+        by_scope: dict[int, list[ast.Call]] = {}
+        AST, Call, Stmt = ast.AST, ast.Call, ast.stmt
+        defs = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+        stack: list[tuple[ast.AST, int, int]] = [(self.tree, 0, id(self.tree))]
+        pop, push, add = stack.pop, stack.append, nodes.append
+        while stack:
+            node, owner, scope = pop()
+            add(node)
+            if isinstance(node, Stmt):
+                owner = id(node)
+            elif isinstance(node, Call):
+                by_stmt.setdefault(owner, []).append(node)
+                by_scope.setdefault(scope, []).append(node)
+            # a definition's body statements are its own scope; decorators and defaults are not
+            inner = id(node) if isinstance(node, defs) else scope
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if isinstance(value, list):
+                    for item in value:
+                        if isinstance(item, AST):
+                            push((item, owner, inner if isinstance(item, Stmt) else scope))
+                elif isinstance(value, AST):
+                    push((value, owner, scope))
+        for calls in by_stmt.values():
+            calls.sort(key=lambda c: (c.lineno, c.col_offset), reverse=True)
+        return nodes, by_stmt, by_scope
 
     @cached_property
     def _by_type(self) -> dict[type, list[Any]]:

@@ -154,6 +154,7 @@ class FileModel:
         self._summaries: dict[str, Summary] = {}
         self._busy: set[str] = set()
         self._events: dict[tuple[int, int], list[_Event]] = {}
+        self.stmt_calls, self.scope_calls = src.calls_by_statement, src.calls_by_scope
         calls = src.of(ast.Call)
         self.gradient_lines = sorted(c.lineno for c in calls if _is_step(c) or _is_backward(c))
         self.no_grad_withs = [w for w in src.of(ast.With) + src.of(ast.AsyncWith)
@@ -215,14 +216,13 @@ class FileModel:
         if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             return
         if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
-            yield from self._expr_events(stmt.iter if not isinstance(stmt, ast.While)
-                                         else stmt.test, depth)
+            yield from self._expr_events(stmt, depth)
             for _ in range(2):
                 yield from self.events(stmt.body, depth)
             yield from self.events(stmt.orelse, depth)
             return
         if isinstance(stmt, ast.If):
-            yield from self._expr_events(stmt.test, depth)
+            yield from self._expr_events(stmt, depth)
             yield from self.events(stmt.body, depth)
             yield from self.events(stmt.orelse, depth)
             return
@@ -233,8 +233,7 @@ class FileModel:
                     else None
                 if name and name.rsplit(".", 1)[-1] in _MODEGUARD_CTX:
                     wrapped.append(item)
-                else:
-                    yield from self._expr_events(item.context_expr, depth)
+            yield from self._expr_events(stmt, depth)
             if wrapped:
                 # inside a modeguard context modes are managed and restored: skip mode events
                 for ev in self.events(stmt.body, depth):
@@ -250,14 +249,13 @@ class FileModel:
             yield from self.events(stmt.orelse, depth)  # type: ignore[attr-defined]
             yield from self.events(stmt.finalbody, depth)  # type: ignore[attr-defined]
             return
-        for child in ast.iter_child_nodes(stmt):
-            if isinstance(child, ast.expr):
-                yield from self._expr_events(child, depth)
+        yield from self._expr_events(stmt, depth)
 
-    def _expr_events(self, expr: ast.expr, depth: int) -> Iterator[_Event]:
-        calls = [n for n in ast.walk(expr) if isinstance(n, ast.Call)]
-        calls.sort(key=lambda c: (c.lineno, c.col_offset))
-        for call in reversed(calls):  # inner calls (arguments) run before outer ones
+    def _expr_events(self, stmt: ast.stmt, depth: int) -> Iterator[_Event]:
+        """Events of the calls in a statement's own expressions (a compound statement's
+        header: an ``if`` test, a ``for`` iterable, ``with`` items)."""
+        calls = self.stmt_calls.get(id(stmt), ())
+        for call in calls:  # sorted: inner calls (arguments) run before outer ones
             mode = _mode_call(call)
             if mode is not None:
                 yield _Event("mode", call.lineno, mode[0], mode[1])
@@ -560,14 +558,13 @@ def _decorated_modeguard(func: ast.AST) -> bool:
 def _call_sites(model: FileModel) -> dict[str, list[tuple[list[ast.stmt], int]]]:
     """For each function of the file: (body of the caller, line of the call)."""
     out: dict[str, list[tuple[list[ast.stmt], int]]] = {}
-    scopes: list[list[ast.stmt]] = [model.src.tree.body] + \
-        [f.body for f in model.functions.values()]
-    for body in scopes:
-        for node in _walk_local(body):
-            if isinstance(node, ast.Call):
-                name = _callee(node)
-                if name in model.functions:
-                    out.setdefault(name, []).append((body, node.lineno))
+    scopes: list[tuple[int, list[ast.stmt]]] = [(id(model.src.tree), model.src.tree.body)] + \
+        [(id(f), f.body) for f in model.functions.values()]
+    for key, body in scopes:
+        for node in model.scope_calls.get(key, ()):
+            name = _callee(node)
+            if name in model.functions:
+                out.setdefault(name, []).append((body, node.lineno))
     return out
 
 
