@@ -9,6 +9,7 @@ from typing import Any, Iterable
 from modeguard.lint.source import SourceFile
 
 current: "Project | None" = None  # set by the engine for the duration of a lint run
+_FLOW_TRIGGERS = (".eval(", ".train(", ".step(", ".backward(", "_start(")
 
 
 class Project:
@@ -20,17 +21,49 @@ class Project:
             path = Path(p)
             self.by_module.setdefault(_module_name(_display(path)), path)
         self._models: dict[str, Any] = {}
+        self._texts: dict[str, str | None] = {}
+        self._flow: dict[str, bool] = {}
+        self._found: dict[str, Path | None] = {}
+        self._tails: dict[str, list[str]] | None = None
 
     def find(self, module: str) -> Path | None:
         """The file of a dotted module name; ``evaluation`` also matches ``proj/evaluation``."""
         if module in self.by_module:
             return self.by_module[module]
-        suffix = "." + module
-        hits = [p for name, p in self.by_module.items() if name.endswith(suffix)]
-        return hits[0] if len(hits) == 1 else None
+        if module not in self._found:
+            if self._tails is None:  # last component -> module names, built once
+                self._tails = {}
+                for name in self.by_module:
+                    self._tails.setdefault(name.rsplit(".", 1)[-1], []).append(name)
+            suffix = "." + module
+            hits = [n for n in self._tails.get(module.rsplit(".", 1)[-1], ())
+                    if n.endswith(suffix)]
+            self._found[module] = self.by_module[hits[0]] if len(hits) == 1 else None
+        return self._found[module]
 
-    def file_model(self, module: str) -> Any:
-        """The flow model (``modeflow.FileModel``) of a linted module, or ``None``."""
+    def _text(self, module: str) -> str | None:
+        if module not in self._texts:
+            path = self.find(module)
+            try:
+                self._texts[module] = path.read_text(encoding="utf-8", errors="replace") \
+                    if path is not None else None
+            except OSError:
+                self._texts[module] = None
+        return self._texts[module]
+
+    def file_model(self, module: str, flow: bool = False) -> Any:
+        """The flow model (``modeflow.FileModel``) of a linted module, or ``None``.
+
+        ``flow=True``: only if the file can change modes or step at all (a substring check
+        before parsing, so that following calls into a large project stays cheap).
+        """
+        if flow:
+            if module not in self._flow:
+                text = self._text(module)
+                self._flow[module] = text is not None and any(t in text for t in _FLOW_TRIGGERS)
+                self._texts.pop(module, None)  # the verdict is all we keep
+            if not self._flow[module]:
+                return None
         if module in self._models:
             return self._models[module]
         from modeguard.lint.engine import parse_file
@@ -45,11 +78,11 @@ class Project:
         self._models[module] = model
         return model
 
-    def resolve(self, qualified: str) -> tuple[Any, str] | None:
+    def resolve(self, qualified: str, flow: bool = False) -> tuple[Any, str] | None:
         """``("pkg.mod.func" | "pkg.mod.Class")`` -> (FileModel of pkg.mod, "func" | "Class")."""
         module, _, name = qualified.rpartition(".")
         while module:
-            model = self.file_model(module)
+            model = self.file_model(module, flow) if self.find(module) is not None else None
             if model is not None:
                 return model, name
             module, _, head = module.rpartition(".")

@@ -159,7 +159,7 @@ class FileModel:
         self.gradient_lines = sorted(c.lineno for c in calls if _is_step(c) or _is_backward(c))
         self.no_grad_withs = [w for w in src.of(ast.With) + src.of(ast.AsyncWith)
                               if _is_no_grad_with(w)]
-        self._types: dict[str, tuple[Any, str]] | None = None
+        self._types: dict[str, ast.expr] | None = None
         # receivers pinned to eval as a whole by modeguard.pin_mode: deliberate, never a bug
         self.pinned = {r for c in calls
                        if (dotted(c.func) or "").rsplit(".", 1)[-1] == "pin_mode"
@@ -296,7 +296,7 @@ class FileModel:
             if "." not in name and self.project is not None:
                 qualified = self.src.imports.names.get(name)
                 if qualified:
-                    target = self.project.resolve(qualified)
+                    target = self.project.resolve(qualified, flow=True)
                     if target is not None and target[0] is not self:
                         other = target[0].summary(target[1])
                         if other is not None:
@@ -304,8 +304,9 @@ class FileModel:
         func = call.func
         if isinstance(func, ast.Attribute):
             recv = dotted(func.value)
-            if recv is not None and recv in self.types():
-                model, cls = self.types()[recv]
+            found = self.type_of(recv, flow=True) if recv is not None else None
+            if found is not None:
+                model, cls = found
                 summary = model.summary(f"{cls}.{func.attr}")
                 if summary is not None:
                     return summary, recv
@@ -313,7 +314,7 @@ class FileModel:
 
     def sensitive(self, recv: str) -> bool | None:
         """Whether the receiver's class (if known) has mode-sensitive layers; None: unknown."""
-        found = self.types().get(recv)
+        found = self.type_of(recv)
         if found is None:
             return None
         model, cls = found
@@ -367,27 +368,33 @@ class FileModel:
                 verdict = None
         return verdict
 
-    def types(self) -> dict[str, tuple[Any, str]]:
-        """Receivers assigned from a class of the project: ``model = VSE(opt)`` ->
-        ``{"model": (FileModel of VSE's file, "VSE")}`` (flow-insensitive)."""
+    def type_of(self, recv: str, flow: bool = False) -> tuple[Any, str] | None:
+        """The project class a receiver was built from (``model = VSE(opt)``): (FileModel of
+        the class's file, class name), or None. Flow-insensitive; resolved on demand."""
         if self._types is None:
             self._types = {}
             for node in self.src.of(ast.Assign):
-                if not isinstance(node.value, ast.Call) or len(node.targets) != 1:
-                    continue
-                target = dotted(node.targets[0])
-                cls = dotted(node.value.func)
-                if target is None or cls is None:
-                    continue
-                if cls in self.classes:
-                    self._types[target] = (self, cls)
-                elif self.project is not None:
-                    qualified = self.src.imports.resolve(node.value.func)
-                    if qualified and "." in qualified:
-                        found = self.project.resolve(qualified)
-                        if found is not None and found[1] in found[0].classes:
-                            self._types[target] = found
-        return self._types
+                if isinstance(node.value, ast.Call) and len(node.targets) == 1:
+                    target = dotted(node.targets[0])
+                    if target is not None:
+                        self._types.setdefault(target, node.value.func)
+        func = self._types.get(recv)
+        if func is None:
+            return None
+        cls = dotted(func)
+        if cls is None:
+            return None
+        if cls in self.classes:
+            return self, cls
+        if self.project is None:
+            return None
+        qualified = self.src.imports.resolve(func)
+        if not qualified or "." not in qualified:
+            return None
+        found = self.project.resolve(qualified, flow=flow)
+        if found is not None and found[1] in found[0].classes:
+            return found
+        return None
 
     @staticmethod
     def _arg_map(call: ast.Call, summary: Summary) -> dict[str, str]:
