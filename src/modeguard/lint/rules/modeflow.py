@@ -381,20 +381,46 @@ class FileModel:
         func = self._types.get(recv)
         if func is None:
             return None
-        cls = dotted(func)
-        if cls is None:
+        return self._class_of_call(func, flow, depth=0)
+
+    def _class_of_call(self, func: ast.expr, flow: bool, depth: int) -> tuple[Any, str] | None:
+        """The project class a call builds: ``Net(...)`` directly, or a project function
+        (``build_model(...)``) whose every ``return`` builds the same class."""
+        name = dotted(func)
+        if name is None or depth > 3:
             return None
-        if cls in self.classes:
-            return self, cls
+        if name in self.classes:
+            return self, name
+        if name in self.functions:
+            return self._returned_class(self.functions[name], flow, depth)
         if self.project is None:
             return None
         qualified = self.src.imports.resolve(func)
         if not qualified or "." not in qualified:
             return None
         found = self.project.resolve(qualified, flow=flow)
-        if found is not None and found[1] in found[0].classes:
+        if found is None:
+            return None
+        model, target = found
+        if target in model.classes:
             return found
+        if target in model.functions:
+            return model._returned_class(model.functions[target], flow, depth)
         return None
+
+    def _returned_class(self, func: ast.AST, flow: bool, depth: int) -> tuple[Any, str] | None:
+        results = set()
+        last: tuple[Any, str] | None = None
+        for node in ast.walk(func):
+            if isinstance(node, ast.Return):
+                if not isinstance(node.value, ast.Call):
+                    return None
+                found = self._class_of_call(node.value.func, flow, depth + 1)
+                if found is None:
+                    return None
+                results.add((id(found[0]), found[1]))
+                last = found
+        return last if len(results) == 1 else None
 
     @staticmethod
     def _arg_map(call: ast.Call, summary: Summary) -> dict[str, str]:
