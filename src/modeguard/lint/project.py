@@ -74,7 +74,7 @@ class Project:
         if path is not None:
             parsed = parse_file(path)
             if isinstance(parsed, SourceFile):
-                model = FileModel(parsed, project=self)
+                model = FileModel(parsed, project=self, nested=True)
         self._models[module] = model
         return model
 

@@ -132,11 +132,14 @@ class _Event:
 class FileModel:
     """Functions of one file, their summaries, and the flow analysis over them."""
 
-    def __init__(self, src: SourceFile, project: Any = None) -> None:
+    def __init__(self, src: SourceFile, project: Any = None, nested: bool = False) -> None:
         from modeguard.lint import project as _project
 
         self.src = src
-        self.project = project if project is not None else _project.current
+        # a file reached from another one resolves calls within itself only: following
+        # imports one file deep keeps the cost bounded on large projects
+        self.project = None if nested else (project if project is not None
+                                            else _project.current)
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}  # "Cls.meth"
         self.owner: dict[int, str] = {}  # id(function) -> class name
@@ -154,6 +157,7 @@ class FileModel:
         self._summaries: dict[str, Summary] = {}
         self._busy: set[str] = set()
         self._events: dict[tuple[int, int], list[_Event]] = {}
+        self._loop_level = 0
         self.stmt_calls, self.scope_calls = src.calls_by_statement, src.calls_by_scope
         calls = src.of(ast.Call)
         self.gradient_lines = sorted(c.lineno for c in calls if _is_step(c) or _is_backward(c))
@@ -184,6 +188,7 @@ class FileModel:
         if name in self._busy:
             return Summary()  # recursion: no effect assumed
         self._busy.add(name)
+        outer_level, self._loop_level = self._loop_level, 0  # the callee's own loops count
         try:
             result = Summary(params=[a.arg for a in func.args.args if a.arg != "self"])
             state: dict[str, tuple[str, int, str]] = {}
@@ -197,6 +202,7 @@ class FileModel:
             return result
         finally:
             self._busy.discard(name)
+            self._loop_level = outer_level
 
     # ------------------------------------------------------------ events
 
@@ -217,8 +223,16 @@ class FileModel:
             return
         if isinstance(stmt, (ast.For, ast.AsyncFor, ast.While)):
             yield from self._expr_events(stmt, depth)
-            for _ in range(2):
-                yield from self.events(stmt.body, depth)
+            # twice, so that what one iteration leaves behind reaches the next; only the two
+            # outermost loop levels are doubled (nested loops would otherwise grow 2**depth)
+            self._loop_level += 1
+            try:
+                body = self.events(stmt.body, depth)
+                yield from body
+                if self._loop_level <= 2:
+                    yield from body
+            finally:
+                self._loop_level -= 1
             yield from self.events(stmt.orelse, depth)
             return
         if isinstance(stmt, ast.If):
