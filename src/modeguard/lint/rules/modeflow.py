@@ -347,11 +347,9 @@ class FileModel:
         if node is None:
             return None
         verdict: bool | None = False
-        for sub in ast.walk(node):
-            if isinstance(sub, ast.Attribute) and sub.attr == "training":
-                return True
-            if not isinstance(sub, ast.Call):
-                continue
+        if any(a.attr == "training" for a in self.src.within(node, ast.Attribute)):
+            return True
+        for sub in self.src.within(node, ast.Call):
             name = self.src.imports.resolve(sub.func) or ""
             tail = name.rsplit(".", 1)[-1]
             if _SENSITIVE_LAYER.match(tail) or tail in ("dropout", "dropout2d", "alpha_dropout",
@@ -425,15 +423,14 @@ class FileModel:
     def _returned_class(self, func: ast.AST, flow: bool, depth: int) -> tuple[Any, str] | None:
         results = set()
         last: tuple[Any, str] | None = None
-        for node in ast.walk(func):
-            if isinstance(node, ast.Return):
-                if not isinstance(node.value, ast.Call):
-                    return None
-                found = self._class_of_call(node.value.func, flow, depth + 1)
-                if found is None:
-                    return None
-                results.add((id(found[0]), found[1]))
-                last = found
+        for node in self.src.within(func, ast.Return):
+            if not isinstance(node.value, ast.Call):
+                return None
+            found = self._class_of_call(node.value.func, flow, depth + 1)
+            if found is None:
+                return None
+            results.add((id(found[0]), found[1]))
+            last = found
         return last if len(results) == 1 else None
 
     @staticmethod
@@ -516,10 +513,9 @@ def _is_no_grad_with(node: ast.With | ast.AsyncWith) -> bool:
     return False
 
 
-def _in_modeguard_ctx(func: ast.AST, line: int) -> bool:
-    for node in ast.walk(func):
-        if isinstance(node, (ast.With, ast.AsyncWith)) and \
-                node.lineno <= line <= (node.end_lineno or node.lineno):
+def _in_modeguard_ctx(src: SourceFile, func: ast.AST, line: int) -> bool:
+    for node in src.within(func, ast.With) + src.within(func, ast.AsyncWith):
+        if node.lineno <= line <= (node.end_lineno or node.lineno):
             for item in node.items:
                 e = item.context_expr
                 name = dotted(e.func if isinstance(e, ast.Call) else e) or ""
@@ -560,7 +556,7 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
             elif ev.kind == "forward" and ev.recv not in seen and ev.recv not in model.pinned \
                     and model.sensitive(ev.recv) is not False \
                     and (_MODELISH.search(ev.recv) or model.sensitive(ev.recv)):
-                if _in_modeguard_ctx(func, ev.line):
+                if _in_modeguard_ctx(src, func, ev.line):
                     continue
                 seen.add(ev.recv)
                 under_no_grad = _decorated_no_grad(func) or any(
@@ -654,7 +650,11 @@ def _mode_at_callers(model: FileModel, sites: list[tuple[list[ast.stmt], int]], 
 _BN_NAMES = re.compile(r"BatchNorm|SyncBatchNorm|_BatchNorm|FrozenBatchNorm")
 
 
-def _bn_checks(node: ast.AST) -> bool:
+def _bn_checks(src: SourceFile, node: ast.AST) -> bool:
+    """Whether a condition tests for BatchNorm (``isinstance(m, nn.BatchNorm2d)``,
+    ``type(m).__name__ == "BatchNorm2d"``, ``"BatchNorm" in name``...)."""
+    if "BatchNorm" not in src.text_of(node):
+        return False  # cheap pre-check on the source lines
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and \
                 sub.func.id == "isinstance" and len(sub.args) == 2:
@@ -670,12 +670,11 @@ def _bn_freezes(src: SourceFile) -> Iterator[tuple[ast.AST, int]]:
     if "Norm" not in src.source:
         return
     for node in src.of(ast.If):
-        if _bn_checks(node.test):
-            for sub in ast.walk(ast.Module(body=node.body, type_ignores=[])):
-                if isinstance(sub, ast.Call):
-                    m = _mode_call(sub)
-                    if m is not None and m[1] == EVAL:
-                        yield node, sub.lineno
+        if _bn_checks(src, node.test):
+            for sub in (c for stmt in node.body for c in src.within(stmt, ast.Call)):
+                m = _mode_call(sub)
+                if m is not None and m[1] == EVAL:
+                    yield node, sub.lineno
 
 
 def _mg301(model: FileModel) -> Iterator[Finding]:
@@ -687,7 +686,7 @@ def _mg301(model: FileModel) -> Iterator[Finding]:
     for cls in src.of(ast.ClassDef):
         for item in cls.body:
             if isinstance(item, ast.FunctionDef) and item.name == "train" and \
-                    any(_bn_checks(n.test) for n in ast.walk(item) if isinstance(n, ast.If)):
+                    any(_bn_checks(src, n.test) for n in src.within(item, ast.If)):
                 return
     scopes = [src.tree.body] + [f.body for f in model.functions.values()]
     freeze_lines = {line for _, line in freezes}
@@ -722,13 +721,15 @@ def _mg302(model: FileModel) -> Iterator[Finding]:
     if "freeze_bn(" in text or "track_running_stats" in text or "Norm" not in text:
         return
     for node in src.of(ast.If):
-        if not _bn_checks(node.test):
+        if not _bn_checks(src, node.test):
             continue
-        block = ast.Module(body=node.body, type_ignores=[])
-        if any(isinstance(s, ast.Call) and (_mode_call(s) or ("", ""))[1] == EVAL
-               for s in ast.walk(block)):
+        if any((_mode_call(c) or ("", ""))[1] == EVAL
+               for stmt in node.body for c in src.within(stmt, ast.Call)):
             continue
-        for sub in ast.walk(block):
+        block = [n for stmt in node.body for kind in (ast.Assign, ast.Call)
+                 for n in src.within(stmt, kind)]
+        block.sort(key=lambda n: (n.lineno, n.col_offset))
+        for sub in block:
             line = None
             if isinstance(sub, ast.Assign) and any(
                     isinstance(t, ast.Attribute) and t.attr == "requires_grad"

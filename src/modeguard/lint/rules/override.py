@@ -52,9 +52,7 @@ def check(src: SourceFile) -> Iterator[Finding]:
         for item in cls.body:
             if isinstance(item, ast.FunctionDef) and item.name == "train":
                 yield from _check_train(src, cls, item)
-        for node in ast.walk(cls):
-            if not isinstance(node, ast.Assign):
-                continue
+        for node in src.within(cls, ast.Assign):
             for t in node.targets:
                 attr = self_attr(t)
                 if attr is not None and (attr in ("train", "eval") or
