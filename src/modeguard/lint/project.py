@@ -3,6 +3,7 @@ files can be followed. Files are parsed on demand and cached (per process)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -10,6 +11,7 @@ from modeguard.lint.source import SourceFile
 
 current: "Project | None" = None  # set by the engine for the duration of a lint run
 _FLOW_TRIGGERS = (".eval(", ".train(", ".step(", ".backward(", "_start(")
+STEP_TEXT = re.compile(r"\.\s*step\s*\(")  # what an optimizer step call looks like in text
 
 
 class Project:
@@ -23,6 +25,7 @@ class Project:
         self._models: dict[str, Any] = {}
         self._texts: dict[str, str | None] = {}
         self._flow: dict[str, bool] = {}
+        self._mentions: dict[tuple[str, str], bool] = {}
         self._found: dict[str, Path | None] = {}
         self._tails: dict[str, list[str]] | None = None
 
@@ -77,6 +80,21 @@ class Project:
                 model = FileModel(parsed, project=self, nested=True)
         self._models[module] = model
         return model
+
+    def mentions(self, qualified: str, pattern: re.Pattern[str]) -> bool:
+        """Whether a linted file that ``resolve(qualified)`` may land in matches ``pattern``
+        (a cheap, conservative test before any parsing)."""
+        module = qualified.rpartition(".")[0]
+        while module:
+            if self.find(module) is not None:
+                key = (module, pattern.pattern)
+                if key not in self._mentions:
+                    text = self._text(module)
+                    self._mentions[key] = text is not None and pattern.search(text) is not None
+                if self._mentions[key]:
+                    return True
+            module = module.rpartition(".")[0]
+        return False
 
     def resolve(self, qualified: str, flow: bool = False) -> tuple[Any, str] | None:
         """``("pkg.mod.func" | "pkg.mod.Class")`` -> (FileModel of pkg.mod, "func" | "Class")."""

@@ -38,11 +38,13 @@ class SourceFile:
         return "\n".join(self.lines[first - 1:getattr(node, "end_lineno", None) or first])
 
     # Computed once per file and shared by every rule: the tree is walked a single time.
-    # Expression contexts and operators (``Load``, ``Add``, ...) are not indexed.
+    # Expression contexts and operators (``Load``, ``Add``, ...) are not indexed, nor are
+    # ``Name`` and ``Constant`` nodes (``of``/``within`` still find those, by walking).
 
     @cached_property
     def nodes(self) -> list[ast.AST]:
-        """Every node of the tree in source order (parents before children)."""
+        """The indexed nodes of the tree in source order (parents before children): every
+        node except contexts, operators, names and constants."""
         return self._index.nodes
 
     @cached_property
@@ -61,11 +63,12 @@ class SourceFile:
         return _Index(self.tree)
 
     def of(self, *types: type) -> list[Any]:
-        """The nodes of the given types, in source order."""
+        """The nodes of the given (exact) types, in source order."""
         index = self._index
         if len(types) == 1:
             return index.of(types[0])
-        return [n for n in index.nodes if isinstance(n, types)]
+        return sorted((n for t in types for n in index.of(t)),
+                      key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
 
     def within(self, stmt: ast.AST, kind: type) -> list[Any]:
         """The nodes of type ``kind`` in a statement's subtree (the statement included), in
@@ -73,7 +76,7 @@ class SourceFile:
         isinstance(n, kind)]`` for an exact node type."""
         index = self._index
         first = index.position.get(id(stmt))
-        if first is None:  # not a statement of this tree
+        if first is None or kind in _LEAVES:  # not a statement of this tree, or not indexed
             return [n for n in ast.walk(stmt) if type(n) is kind]
         positions = index.positions.get(kind, ())
         lo = bisect_left(positions, first)
@@ -89,6 +92,8 @@ class SourceFile:
 
 
 _SKIP_FIELDS = frozenset({"ctx", "op", "ops"})  # singletons (Load, Add, Eq...): never needed
+# childless and a third of all nodes: not indexed (``of``/``within`` walk the tree for them)
+_LEAVES = frozenset({ast.Name, ast.Constant})
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _SHAPES: dict[type, tuple[tuple[str, ...], bool, bool]] = {}
 
@@ -120,7 +125,7 @@ class _Index:
         by_stmt: dict[int, list[ast.Call]] = {}
         by_scope: dict[int, list[ast.Call]] = {}
         Call, AST = ast.Call, ast.AST
-        shapes = _SHAPES
+        shapes, leaves = _SHAPES, _LEAVES
         # entries: (node, id of its statement, id of its scope); (None, i, 0) marks the end
         # of statement i's subtree
         stack: list[tuple[Any, int, int]] = [(tree, 0, id(tree))]
@@ -162,9 +167,9 @@ class _Index:
                 value = getattr(node, name, None)
                 if type(value) is list:
                     for item in reversed(value):
-                        if isinstance(item, AST):
+                        if isinstance(item, AST) and type(item) not in leaves:
                             push((item, owner, inner if isinstance(item, ast.stmt) else scope))
-                elif isinstance(value, AST):
+                elif isinstance(value, AST) and type(value) not in leaves:
                     push((value, owner, scope))
         position[id(tree)] = 0
         end[0] = len(nodes)
@@ -177,7 +182,9 @@ class _Index:
 
     def of(self, kind: type) -> list[Any]:
         found = self._of.get(kind)
-        if found is None:
+        if found is None and kind in _LEAVES:
+            found = self._of[kind] = [n for n in ast.walk(self.nodes[0]) if type(n) is kind]
+        elif found is None:
             nodes = self.nodes
             found = self._of[kind] = [nodes[i] for i in self.positions.get(kind, ())]
         return found

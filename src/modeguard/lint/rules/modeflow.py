@@ -161,6 +161,7 @@ class FileModel:
         self.stmt_calls, self.scope_calls = src.calls_by_statement, src.calls_by_scope
         calls = src.of(ast.Call)
         self.gradient_lines = sorted(c.lineno for c in calls if _is_step(c) or _is_backward(c))
+        self.has_step = any(_is_step(c) for c in calls)
         self.no_grad_withs = [w for w in src.of(ast.With) + src.of(ast.AsyncWith)
                               if _is_no_grad_with(w)]
         self._types: dict[str, ast.expr] | None = None
@@ -176,6 +177,20 @@ class FileModel:
         self.not_models = set(src.imports.names) | {
             n.name for n in src.tree.body
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+    def may_step(self) -> bool:
+        """Whether an optimizer step can be reached from this file at all: a step here, or in
+        another linted file that its calls may resolve into (such files resolve calls within
+        themselves only, so their text tells)."""
+        if self.has_step:
+            return True
+        if self.project is None:
+            return False
+        from modeguard.lint.project import STEP_TEXT
+
+        imports = self.src.imports
+        names = {imports.resolve(c.func) for c in self.src.of(ast.Call)}
+        return any(self.project.mentions(q, STEP_TEXT) for q in names if q and "." in q)
 
     # ------------------------------------------------------------ summaries
 
@@ -453,6 +468,8 @@ class FileModel:
 
 def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterator[Finding]:
     src = model.src
+    if not model.may_step():
+        return  # no training step anywhere: nothing for an eval() to leak into
     reported: set[tuple[str, int]] = {("", line) for _, line in model.freezes}  # MG301's
     for scope_name, body in scopes:
         state: dict[str, tuple[str, int, int, str]] = {}  # recv -> (mode, line, via, path)
@@ -760,6 +777,8 @@ def _mg103(model: FileModel) -> Iterator[Finding]:
     src = model.src
     freezes = {line for _, line in model.freezes}
     for name, func in model.functions.items():
+        if not any(_mode_call(c) for c in model.scope_calls.get(id(func), ())):
+            continue  # no train()/eval() in its own statements
         final: dict[str, tuple[str, int]] = {}
         for ev in model.events(func.body, depth=4):  # this function's own statements only
             if ev.kind == "mode" and not ev.via:
