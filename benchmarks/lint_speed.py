@@ -6,8 +6,8 @@ Corpus (`--corpus`), always plus modeguard's fixture corpus `tests/lint_corpus`:
 of the installed torch package (issue 5's corpus: impractical here, TorchFix alone ran for more
 than 10 minutes single-job on it before we stopped it, and pylint is slower still). Each tool runs
 as its own command line (what a user or CI runs: start-up included), single job and with all
-cores, repetitions interleaved; median wall time; files/s and throughput ratios against
-modeguard. pylint runs with its default checkers: the dslinter plugin does not install on
+cores, repetitions interleaved; median wall time; every tool's modules byte-compiled; files/s
+and throughput ratios against modeguard. pylint runs with its default checkers: the dslinter plugin does not install on
 Python 3.11 here (its build fails on an old `wrapt`), so plain pylint stands in for it.
 
 Run:  .venv/bin/pip install -e ".[bench]" && .venv/bin/python benchmarks/lint_speed.py \
@@ -17,6 +17,7 @@ Run:  .venv/bin/pip install -e ".[bench]" && .venv/bin/python benchmarks/lint_sp
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import shutil
 import statistics
@@ -70,6 +71,10 @@ def main() -> None:
         if not (BIN / tool).exists() and not shutil.which(tool):
             sys.exit(f"{tool} is not installed: pip install -e '.[bench]'")
     files = corpus(args.corpus)
+    # every tool runs from byte-compiled modules, as pip leaves an installed package (an
+    # editable install of modeguard would otherwise recompile it on every run when
+    # PYTHONDONTWRITEBYTECODE is set)
+    compileall.compile_dir(str(ROOT / "src" / "modeguard"), quiet=1)
     print(f"corpus {args.corpus}: {len(files)} files; machine: {os.cpu_count()} cores; python {sys.version.split()[0]}; "
           f"{args.reps} interleaved repetitions, median wall time of the whole command")
     print()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from bisect import bisect_left
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -91,20 +92,40 @@ class SourceFile:
         return ImportMap.from_tree(self.of(ast.Import) + self.of(ast.ImportFrom), self.module)
 
 
-_SKIP_FIELDS = frozenset({"ctx", "op", "ops"})  # singletons (Load, Add, Eq...): never needed
+# singletons (Load, Add, Eq...) and plain values (names, flags, import aliases): never nodes
+# the walk needs to enter
+_SKIP_FIELDS = frozenset({"ctx", "op", "ops", "attr", "id", "name", "names", "asname", "module",
+                          "level", "is_async", "type_comment", "conversion", "kind", "simple",
+                          "type_ignores"})
 # childless and a third of all nodes: not indexed (``of``/``within`` walk the tree for them)
-_LEAVES = frozenset({ast.Name, ast.Constant})
+_LEAVES = frozenset({ast.Name, ast.Constant, ast.alias})
+
+
+def _node_types() -> list[type]:
+    out, todo = [], [ast.AST]
+    while todo:
+        kind = todo.pop()
+        out.append(kind)
+        todo.extend(kind.__subclasses__())
+    return out
+
+
+# what the walk does with a child of each type: 0 skip it, 1 visit it, 2 visit it as a statement
+_CATEGORY: dict[type, int] = {
+    kind: 0 if kind in _LEAVES or issubclass(kind, (ast.expr_context, ast.operator, ast.cmpop,
+                                                    ast.boolop, ast.unaryop))
+    else 2 if issubclass(kind, ast.stmt) else 1
+    for kind in _node_types()}
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-_SHAPES: dict[type, tuple[tuple[str, ...], bool, bool]] = {}
+_PLANS: dict[type, tuple[tuple[str, ...], bool, bool]] = {}
 
 
-def _shape(kind: type) -> tuple[tuple[str, ...], bool, bool]:
-    """(fields that can hold nodes, is a statement, is a definition) of a node type."""
-    shape = _SHAPES.get(kind)
-    if shape is None:
-        fields = tuple(f for f in kind._fields if f not in _SKIP_FIELDS)  # type: ignore[attr-defined]
-        shape = _SHAPES[kind] = (fields, issubclass(kind, ast.stmt), issubclass(kind, _DEFS))
-    return shape
+def _plan(kind: type) -> tuple[tuple[str, ...], bool, bool]:
+    """(fields that can hold nodes, last first; is a statement; is a definition)."""
+    fields = tuple(reversed([f for f in kind._fields  # type: ignore[attr-defined]
+                             if f not in _SKIP_FIELDS]))
+    plan = _PLANS[kind] = (fields, issubclass(kind, ast.stmt), issubclass(kind, _DEFS))
+    return plan
 
 
 class _Index:
@@ -119,13 +140,13 @@ class _Index:
 
     def __init__(self, tree: ast.AST) -> None:
         nodes: list[ast.AST] = []
-        positions: dict[type, list[int]] = {}
+        positions: defaultdict[type, list[int]] = defaultdict(list)
         position: dict[int, int] = {}
         end: dict[int, int] = {}
-        by_stmt: dict[int, list[ast.Call]] = {}
-        by_scope: dict[int, list[ast.Call]] = {}
-        Call, AST = ast.Call, ast.AST
-        shapes, leaves = _SHAPES, _LEAVES
+        by_stmt: defaultdict[int, list[ast.Call]] = defaultdict(list)
+        by_scope: defaultdict[int, list[ast.Call]] = defaultdict(list)
+        Call = ast.Call
+        plans, category = _PLANS, _CATEGORY.get
         # entries: (node, id of its statement, id of its scope); (None, i, 0) marks the end
         # of statement i's subtree
         stack: list[tuple[Any, int, int]] = [(tree, 0, id(tree))]
@@ -138,38 +159,26 @@ class _Index:
             i = len(nodes)
             add(node)
             kind = type(node)
-            shape = shapes.get(kind) or _shape(kind)
-            where = positions.get(kind)
-            if where is None:
-                positions[kind] = [i]
-            else:
-                where.append(i)
-            fields, is_stmt, is_def = shape
+            positions[kind].append(i)
+            fields, is_stmt, is_def = plans.get(kind) or _plan(kind)
             if is_stmt:
                 owner = id(node)
                 position[owner] = i
                 push((None, i, 0))
             elif kind is Call:
-                calls = by_stmt.get(owner)
-                if calls is None:
-                    by_stmt[owner] = [node]
-                else:
-                    calls.append(node)
-                calls = by_scope.get(scope)
-                if calls is None:
-                    by_scope[scope] = [node]
-                else:
-                    calls.append(node)
+                by_stmt[owner].append(node)
+                by_scope[scope].append(node)
             # a definition's body statements are its own scope; decorators and defaults are not
             inner = id(node) if is_def else scope
             # children pushed last field first, last item first: popped in source order
-            for name in reversed(fields):
+            for name in fields:
                 value = getattr(node, name, None)
                 if type(value) is list:
                     for item in reversed(value):
-                        if isinstance(item, AST) and type(item) not in leaves:
-                            push((item, owner, inner if isinstance(item, ast.stmt) else scope))
-                elif isinstance(value, AST) and type(value) not in leaves:
+                        c = category(type(item), 0)
+                        if c:
+                            push((item, owner, inner if c == 2 else scope))
+                elif category(type(value), 0):
                     push((value, owner, scope))
         position[id(tree)] = 0
         end[0] = len(nodes)
