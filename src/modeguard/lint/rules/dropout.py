@@ -44,10 +44,12 @@ class _Gates:
     def __init__(self, src: SourceFile, func: ast.AST) -> None:
         self.gated_names: set[str] = set()
         self.guarded: set[int] = set()  # id() of calls inside a branch that tests training
+        # every training flag mentions_training() knows has "train" in its name
+        reads_flag = "train" in src.text_of(func)
         for node in src.within(func, ast.Assign):
-            if mentions_training(node.value) or is_zero(node.value):
+            if is_zero(node.value) or reads_flag and mentions_training(node.value):
                 self.gated_names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        for node in src.within(func, ast.If):
+        for node in src.within(func, ast.If) if reads_flag else ():
             if mentions_training(node.test):
                 for stmt in node.body + node.orelse:
                     self.guarded.update(id(c) for c in src.within(stmt, ast.Call))
@@ -66,17 +68,20 @@ def check(src: SourceFile) -> Iterator[Finding]:
     for cls, func in methods(src.of(ast.ClassDef)):
         if not looks_like_module(cls):
             continue  # gating on self.training only makes sense in an nn.Module
-        gates = _Gates(src, func)
-        gates.gated_names |= parameters(func) - {"self"}  # passed in: the caller decides
+        gates: _Gates | None = None  # built only for methods that call dropout or attention
         for node in src.within(func, ast.Call):
             name = call_name(node, imports)
             if name is None:
                 continue
-            if name in _FUNCTIONAL:
-                yield from _functional(src, node, _FUNCTIONAL[name], gates)
+            spec = None if name in _FUNCTIONAL else _attention_spec(name)
+            if spec is None and name not in _FUNCTIONAL:
                 continue
-            spec = _attention_spec(name)
-            if spec is not None:
+            if gates is None:
+                gates = _Gates(src, func)
+                gates.gated_names |= parameters(func) - {"self"}  # passed in: the caller decides
+            if spec is None:
+                yield from _functional(src, node, _FUNCTIONAL[name], gates)
+            else:
                 yield from _attention(src, node, name, spec, gates)
         if func.name == "forward":
             yield from _mutation(src, cls, func)
@@ -119,6 +124,8 @@ def _attention(src: SourceFile, node: ast.Call, name: str, spec: tuple[str, int]
 
 
 def _mutation(src: SourceFile, cls: ast.ClassDef, func: ast.AST) -> Iterator[Finding]:
+    if "train" not in src.text_of(func):
+        return
     for node in src.within(func, ast.If):
         if not mentions_training(node.test):
             continue

@@ -82,8 +82,12 @@ def _mode_call(call: ast.Call) -> tuple[str, str] | None:
 
 
 def _is_backward(call: ast.Call) -> bool:
-    return isinstance(call.func, ast.Attribute) and call.func.attr == "backward" or \
-        (dotted(call.func) or "").endswith("autograd.grad")
+    """``loss.backward()``, ``torch.autograd.grad(...)``."""
+    func = call.func
+    if not isinstance(func, ast.Attribute):
+        return False
+    return func.attr == "backward" or func.attr == "grad" and \
+        (dotted(func) or "").endswith("autograd.grad")
 
 
 def _is_step(call: ast.Call) -> bool:
@@ -166,7 +170,7 @@ class FileModel:
                               if _is_no_grad_with(w)]
         self._types: dict[str, ast.expr] | None = None
         # receivers pinned to eval as a whole by modeguard.pin_mode: deliberate, never a bug
-        self.pinned = {r for c in calls
+        self.pinned = {r for c in (calls if "pin_mode" in src.source else ())
                        if (dotted(c.func) or "").rsplit(".", 1)[-1] == "pin_mode"
                        and len(c.args) >= 2 and isinstance(c.args[1], ast.Constant)
                        and c.args[1].value == "eval" and not any(k.arg == "types"
