@@ -54,6 +54,25 @@ def test_discovery_skips_envs_build_and_configured_excludes(project: Path) -> No
     assert [f.relative_to(project).as_posix() for f in files] == ["pkg/net.py"]
 
 
+def test_a_folder_named_explicitly_is_linted_despite_the_exclude_that_matches_it(
+        project: Path) -> None:
+    exclude = Config.from_pyproject(project).exclude
+    files = discover([project / "skipme"], exclude)
+    assert [f.relative_to(project).as_posix() for f in files] == ["skipme/x.py"]
+    # the other exclusions still hold below it
+    (project / "skipme" / "build").mkdir()
+    (project / "skipme" / "build" / "y.py").write_text("x = 1\n")
+    assert len(discover([project / "skipme"], exclude)) == 1
+
+
+def test_make_demo_lints_the_bundled_classic_bugs() -> None:
+    """The repository excludes examples/buggy from `modeguard lint .`; the demo names it."""
+    root = Path(__file__).resolve().parents[1]
+    result = lint_paths([root / "examples" / "buggy"], jobs=1)
+    codes = {f.code for f in result.findings}
+    assert {"MG101", "MG102", "MG201", "MG202", "MG203", "MG301", "MG303"} <= codes
+
+
 def test_noqa_forms(project: Path) -> None:
     result = lint_paths([project])
     assert [(f.line, f.code) for f in result.findings] == [(7, "MG201"), (10, "MG303")]

@@ -133,7 +133,9 @@ def _excluded(path: Path, patterns: Sequence[str]) -> bool:
 
 
 def discover(paths: Iterable[str | Path], exclude: Sequence[str] = ()) -> list[Path]:
-    """``.py`` files under ``paths`` (files given explicitly are always included)."""
+    """``.py`` files under ``paths``. What is named explicitly is linted: a file always, a
+    folder with every exclusion except those that match the folder itself (``modeguard lint
+    examples/buggy`` lints that folder even when the configuration excludes it from ``.``)."""
     out: list[Path] = []
     for raw in paths:
         p = Path(raw)
@@ -142,13 +144,14 @@ def discover(paths: Iterable[str | Path], exclude: Sequence[str] = ()) -> list[P
             continue
         if not p.is_dir():
             raise FileNotFoundError(f"no such file or directory: {raw}")
+        active = [pattern for pattern in exclude if not _excluded(p, [pattern])]
         for root, dirs, files in os.walk(p):
             dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info")
-                             and not _excluded(Path(root) / d, exclude))
+                             and not _excluded(Path(root) / d, active))
             for name in sorted(files):
                 if name.endswith(".py"):
                     f = Path(root) / name
-                    if not _excluded(f, exclude):
+                    if not _excluded(f, active):
                         out.append(f)
     return out
 

@@ -19,7 +19,8 @@ RULES: dict[str, tuple[tuple[str, ...], Check]] = {
     "override": (("def train", "self.train", "self.eval", "self.freeze"), override.check),
     "dropout": (("dropout", "attention", "attn", ".training"), dropout.check),
     "batchnorm_args": (("BatchNorm", "InstanceNorm"), batchnorm_args.check),
-    "modeflow": ((".eval(", ".train(", "no_grad", "inference_mode", "requires_grad"),
+    "modeflow": ((".eval(", ".train(", "no_grad", "inference_mode", "requires_grad",
+                  "from_pretrained("),
                  modeflow.check),
     "tensorflow": (("tensorflow", "keras"), tensorflow.check),
 }

@@ -53,6 +53,10 @@ class _Gates:
             if mentions_training(node.test):
                 for stmt in node.body + node.orelse:
                     self.guarded.update(id(c) for c in src.within(stmt, ast.Call))
+                    # `if not self.training: self.dropout_p = 0.0` gates the attribute (by
+                    # mutating it: that is MG203's finding, not a second one here)
+                    self.gated_names.update(f"self.{a}" for n in src.within(stmt, ast.Assign)
+                                            for t in n.targets if (a := self_attr(t)))
 
 
 def _gated(expr: ast.expr | None, gates: _Gates) -> bool:
@@ -60,6 +64,8 @@ def _gated(expr: ast.expr | None, gates: _Gates) -> bool:
         return False
     if is_zero(expr) or mentions_training(expr):
         return True
+    if isinstance(expr, ast.Attribute):
+        return f"self.{self_attr(expr)}" in gates.gated_names
     return isinstance(expr, ast.Name) and expr.id in gates.gated_names
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Any, Iterator
 
 from modeguard.findings import Finding, Location, Severity
 from modeguard.lint.astutil import dotted
@@ -131,6 +131,17 @@ class _Event:
     mode: str = ""
     via: int = 0  # line of the call that led here (for events inside callees)
     path: str = ""  # file of the event when it happened in another file
+    implicit: bool = False  # set by a loader, not by an eval() call (from_pretrained)
+
+
+def _set_mode(state: dict[str, Any], recv: str, value: Any) -> None:
+    """``recv.train()``/``eval()`` sets the mode of everything below it too (``model.train()``
+    also switches ``model.module`` and ``model.encoder``)."""
+    state[recv] = value
+    prefix = recv + "."
+    for key in state:
+        if key.startswith(prefix):
+            state[key] = value
 
 
 class FileModel:
@@ -213,10 +224,14 @@ class FileModel:
             state: dict[str, tuple[str, int, str]] = {}
             for ev in self.events(func.body, depth=1):
                 if ev.kind == "mode":
-                    state[ev.recv] = (ev.mode, ev.line, ev.path or self.src.path)
+                    _set_mode(state, ev.recv, (ev.mode, ev.line, ev.path or self.src.path))
                 elif ev.kind == "step":
                     result.steps = True
-            result.effects = state
+            # a model the function builds for itself (net = Net(); net.eval()) is not the
+            # caller's model, even under the same name
+            local = _local_names(func) - set(result.params)
+            result.effects = {recv: effect for recv, effect in state.items()
+                              if recv.split(".", 1)[0] not in local}
             self._summaries[name] = result
             return result
         finally:
@@ -283,6 +298,14 @@ class FileModel:
             yield from self.events(stmt.finalbody, depth)  # type: ignore[attr-defined]
             return
         yield from self._expr_events(stmt, depth)
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
+                isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute) \
+                and stmt.value.func.attr == "from_pretrained":
+            # Hugging Face (transformers, diffusers) from_pretrained() returns the model in
+            # eval mode: as if the script had called eval() itself
+            recv = _receiver(stmt.targets[0])
+            if recv is not None:
+                yield _Event("mode", stmt.lineno, recv, EVAL, implicit=True)
 
     def _expr_events(self, stmt: ast.stmt, depth: int) -> Iterator[_Event]:
         """Events of the calls in a statement's own expressions (a compound statement's
@@ -385,6 +408,10 @@ class FileModel:
                         "self", "super()") or (isinstance(sub.func, ast.Attribute)
                                                and isinstance(sub.func.value, ast.Call)):
                 continue
+            raw = dotted(sub.func) or ""
+            if "." in raw and raw.split(".", 1)[0] not in self.src.imports.names and \
+                    raw.split(".", 1)[0] not in self.classes:
+                continue  # a method of a value (x.new_zeros(...), h.view(...)), not a layer
             if name in self.classes:
                 inner = self.class_sensitive(name, seen)
             elif self.project is not None and "." in name:
@@ -472,16 +499,21 @@ class FileModel:
 
 def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterator[Finding]:
     src = model.src
-    if not model.may_step():
+    hooks = _training_hooks(model)
+    if not hooks and not model.may_step():
         return  # no training step anywhere: nothing for an eval() to leak into
     reported: set[tuple[str, int]] = {("", line) for _, line in model.freezes}  # MG301's
     for scope_name, body in scopes:
-        state: dict[str, tuple[str, int, int, str]] = {}  # recv -> (mode, line, via, path)
-        for ev in model.events(body):
+        # recv -> (mode, line, via, path, index of the event)
+        state: dict[str, tuple[str, int, int, str, int]] = {}
+        events = model.events(body)
+        if scope_name in hooks:  # training goes on when the hook returns
+            events = events + [_Event("step", hooks[scope_name], recv="<hook>")]
+        for i, ev in enumerate(events):
             if ev.kind == "mode":
-                state[ev.recv] = (ev.mode, ev.line, ev.via, ev.path)
+                _set_mode(state, ev.recv, (ev.mode, ev.line, ev.via, ev.path, i))
             elif ev.kind == "step":
-                for recv, (mode, line, via, path) in list(state.items()):
+                for recv, (mode, line, via, path, at) in list(state.items()):
                     if mode != EVAL or (path, line) in reported:
                         continue
                     known = model.sensitive(recv)
@@ -492,15 +524,29 @@ def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterat
                     if known is None and not _MODELISH.search(recv) and \
                             not _trained_somewhere(model, recv):
                         continue
+                    implicit = events[at].implicit
+                    if not via and not path and not implicit and \
+                            not _trained_somewhere(model, recv) and \
+                            _outside_loops(src, body, line) and not any(
+                                e.kind == "forward" and e.recv == recv and
+                                _outside_loops(src, body, e.line) for e in events[at + 1:i]):
+                        # eval() once, right before the training loop, and train() nowhere:
+                        # the whole model trains in eval mode on purpose (frozen BatchNorm)
+                        continue
                     reported.add((path, line))
                     related = [Location(src.path, ev.line, 0, "training step at")]
                     if via:
                         related.append(Location(src.path, via, 0, "reached through the call at"))
                     where = path or src.path
+                    after = ("the end of this training hook (training goes on)"
+                             if ev.recv == "<hook>" else "the training step at " +
+                             (f"line {ev.line}" if not path else f"{src.path}:{ev.line}"))
+                    what = (f"{recv} comes out of from_pretrained() in eval mode and is not "
+                            "switched to train()" if implicit else f"{recv}.eval() here is not "
+                            "undone")
                     yield Finding(
                         "MG101",
-                        f"{recv}.eval() here is not undone before the training step at "
-                        + (f"line {ev.line}" if not path else f"{src.path}:{ev.line}") +
+                        f"{what} before {after}"
                         ": training continues with dropout off and BatchNorm frozen",
                         path=where, line=line, col=0, related=tuple(related),
                         # the model's class unknown: reported, one step less severe
@@ -512,6 +558,35 @@ def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterat
 
 def _trained_somewhere(model: FileModel, recv: str) -> bool:
     return f"{recv}.train(" in model.src.source
+
+
+def _outside_loops(src: SourceFile, body: list[ast.stmt], line: int) -> bool:
+    return not any(loop.lineno <= line <= (loop.end_lineno or loop.lineno)
+                   for stmt in body for kind in (ast.For, ast.AsyncFor, ast.While)
+                   for loop in src.within(stmt, kind))
+
+
+# hooks a training framework calls while training goes on (Lightning restores the modes around
+# validation, test and predict loops itself, so their hooks are not in this list)
+_TRAINING_HOOK = re.compile(r"^on_(train_|before_|after_backward|fit_start|epoch_|batch_)")
+
+
+def _training_hooks(model: FileModel) -> dict[str, int]:
+    """``{"self.on_train_epoch_end": last line}`` for the training-time hooks of Lightning
+    callbacks and modules defined in the file."""
+    out: dict[str, int] = {}
+    if "on_" not in model.src.source:
+        return out
+    for cls in model.src.of(ast.ClassDef):
+        if not any((dotted(b) or "").endswith(("Callback", "LightningModule"))
+                   for b in cls.bases):
+            continue
+        for item in cls.body:
+            if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
+                    _TRAINING_HOOK.match(item.name) and \
+                    model.functions.get("self." + item.name) is item:
+                out["self." + item.name] = item.end_lineno or item.lineno
+    return out
 
 
 # ------------------------------------------------------------------ MG102 / MG401
@@ -549,9 +624,13 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
     src = model.src
     callers = _call_sites(model)
     scopes: list[tuple[str, ast.AST]] = list(model.functions.items())
-    if any(isinstance(s, (ast.With, ast.AsyncWith)) for s in src.tree.body):
-        scopes.append(("<module>", ast.Module(body=[s for s in src.tree.body if not isinstance(
-            s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))], type_ignores=[])))
+    top = [s for s in src.tree.body
+           if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+    # no_grad blocks of the script itself (nested in its loops too), not of its functions
+    top_withs = {id(w) for s in top for kind in (ast.With, ast.AsyncWith)
+                 for w in src.within(s, kind)} if model.no_grad_withs else set()
+    if any(id(w) in top_withs for w in model.no_grad_withs):
+        scopes.append(("<module>", ast.Module(body=top, type_ignores=[])))
     module_modes = {ev.recv: ev.mode for ev in model.events(src.tree.body) if ev.kind == "mode"}
     for name, func in scopes:
         short = name.split(".")[-1]
@@ -560,20 +639,29 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         first = getattr(func, "lineno", 0)
         last = getattr(func, "end_lineno", None) or 10**9
         if short == "<module>":
-            blocks = [w for w in model.no_grad_withs if any(w is s for s in func.body)]
+            blocks = [w for w in model.no_grad_withs if id(w) in top_withs]
+            trains = any(e.kind in ("step", "backward") for e in model.events(func.body))
         else:
             blocks = [w for w in model.no_grad_withs if first <= w.lineno <= last]
+            trains = any(first <= n <= last for n in model.gradient_lines)
         eval_scope = bool(_EVAL_SCOPE.match(short)) or bool(blocks) or _decorated_no_grad(func)
         body = func.body  # type: ignore[attr-defined]
         if not eval_scope:
             continue
-        if short != "<module>" and any(first <= n <= last for n in model.gradient_lines):
-            continue  # computes gradients on purpose
+        if trains:
+            # a scope that computes gradients: only its no_grad loops over validation or test
+            # data evaluate (a GAN's samples or an EMA teacher under no_grad are deliberate)
+            blocks = [b for b in blocks if _evaluates(src, func.body, b)]  # type: ignore[attr-defined]
+            if not blocks:
+                continue
         state: dict[str, str] = {}
         seen: set[str] = set()
         for ev in model.events(body):
             if ev.kind == "mode":
-                state[ev.recv] = ev.mode
+                _set_mode(state, ev.recv, ev.mode)
+            elif trains and ev.kind == "forward" and not any(
+                    b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in blocks):
+                continue
             elif ev.kind == "forward" and ev.recv not in seen and ev.recv not in model.pinned \
                     and model.sensitive(ev.recv) is not False \
                     and (_MODELISH.search(ev.recv) or model.sensitive(ev.recv)):
@@ -611,6 +699,41 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                              "(or use modeguard.inference)")
 
 
+_TRAIN_WORD = re.compile(r"^(train|training|is_train|is_training)$", re.I)
+_EVAL_DATA = re.compile(r"^(val|valid|validation|test|testing|eval|evaluation|dev|holdout)"
+                        r"(loader|dataloader|set|data|dataset|dl|ds|iter|batches|samples)?$",
+                        re.I)
+
+
+def _words(expr: ast.AST) -> list[str]:
+    """The parts of the names and strings in an expression (``self.val_loader`` -> self, val,
+    loader)."""
+    out: list[str] = []
+    for node in ast.walk(expr):
+        text = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+            else dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
+        if text:
+            out.extend(re.split(r"[._\s]", text))
+    return out
+
+
+def _evaluates(src: SourceFile, body: list[ast.stmt], block: ast.AST) -> bool:
+    """Whether a no_grad block inside a training scope evaluates: it loops over validation or
+    test data (``for x, y in val_loader:``), or it is the evaluation branch of a phase test
+    (``if phase == "valid":``, or the ``else`` of ``if phase == "train":``)."""
+    for loop in src.within(block, ast.For) + src.within(block, ast.AsyncFor):
+        if any(_EVAL_DATA.match(w) for w in _words(loop.iter)):
+            return True
+    for stmt in body:
+        for branch in src.within(stmt, ast.If):
+            words = _words(branch.test)
+            for part, wanted in ((branch.body, _EVAL_DATA), (branch.orelse, _TRAIN_WORD)):
+                if part and part[0].lineno <= block.lineno <= (part[-1].end_lineno or 0) and \
+                        any(wanted.match(w) for w in words):
+                    return True
+    return False
+
+
 def _decorated_modeguard(func: ast.AST) -> bool:
     for d in getattr(func, "decorator_list", []):
         name = dotted(d.func if isinstance(d, ast.Call) else d) or ""
@@ -619,17 +742,23 @@ def _decorated_modeguard(func: ast.AST) -> bool:
     return False
 
 
-def _call_sites(model: FileModel) -> dict[str, list[tuple[list[ast.stmt], int]]]:
-    """For each function of the file: (body of the caller, line of the call)."""
-    out: dict[str, list[tuple[list[ast.stmt], int]]] = {}
+def _call_sites(model: FileModel) -> dict[str, list[tuple[list[ast.stmt], ast.Call]]]:
+    """For each function of the file: (body of the caller, the call)."""
+    out: dict[str, list[tuple[list[ast.stmt], ast.Call]]] = {}
     scopes: list[tuple[int, list[ast.stmt]]] = [(id(model.src.tree), model.src.tree.body)] + \
         [(id(f), f.body) for f in model.functions.values()]
     for key, body in scopes:
         for node in model.scope_calls.get(key, ()):
             name = _callee(node)
             if name in model.functions:
-                out.setdefault(name, []).append((body, node.lineno))
+                out.setdefault(name, []).append((body, node))
     return out
+
+
+def _local_names(func: ast.AST) -> set[str]:
+    """Names a function binds itself by assignment (nested definitions excluded)."""
+    return {t.id for n in _walk_local(func.body) if isinstance(n, ast.Assign)  # type: ignore[attr-defined]
+            for t in n.targets if isinstance(t, ast.Name)}
 
 
 def _walk_local(body: list[ast.stmt]) -> Iterator[ast.AST]:
@@ -643,20 +772,31 @@ def _walk_local(body: list[ast.stmt]) -> Iterator[ast.AST]:
         stack.extend(ast.iter_child_nodes(node))
 
 
-def _mode_at_callers(model: FileModel, sites: list[tuple[list[ast.stmt], int]], name: str,
+def _mode_at_callers(model: FileModel, sites: list[tuple[list[ast.stmt], ast.Call]], name: str,
                      recv: str) -> str | None:
-    """The mode of ``recv`` when ``name`` is called: EVAL only if every call site has it."""
+    """The mode of ``recv`` when ``name`` is called: EVAL only if every call site has it.
+    A parameter stands for the argument of each call (``evaluate(net)``: ``model`` is ``net``)."""
     if not sites:
         return None
+    func = model.functions.get(name)
+    params = [a.arg for a in func.args.args if a.arg != "self"] if func is not None else []
+    head, dot, rest = recv.partition(".")
     modes = set()
-    for body, line in sites:
+    for body, call in sites:
+        line = call.lineno
+        target = recv
+        if head in params:
+            arg = FileModel._arg_map(call, Summary(params=params)).get(head)
+            if arg is not None:
+                target = arg + dot + rest
         state: str | None = None
         for ev in model.events(body):
             if ev.line == line and ev.kind in ("forward", "step", "mode") and ev.via == line:
                 break
             if ev.line >= line and ev.kind != "mode":
                 break
-            if ev.kind == "mode" and ev.recv == recv and ev.line < line:
+            if ev.kind == "mode" and ev.line < line and (
+                    ev.recv == target or target.startswith(ev.recv + ".")):
                 state = ev.mode
         modes.add(state)
     if modes == {EVAL}:
@@ -734,6 +874,35 @@ def _mg301(model: FileModel) -> Iterator[Finding]:
                         hint="use modeguard.freeze_bn(model) (survives model.train()), or "
                              "re-freeze after every model.train()")
                     freeze_lines.discard(ev.line)
+    yield from _constructor_freezes(src, freeze_lines)
+
+
+def _constructor_freezes(src: SourceFile, freeze_lines: set[int]) -> Iterator[Finding]:
+    """A freeze run while the model is built (in ``__init__`` or a method it calls) is undone by
+    the first ``model.train()``, which every training loop calls: unless the class overrides
+    ``train()``."""
+    from modeguard.lint.astutil import looks_like_module
+
+    for cls in src.of(ast.ClassDef):
+        defs = {i.name: i for i in cls.body if isinstance(i, ast.FunctionDef)}
+        init = defs.get("__init__")
+        if init is None or "train" in defs or not looks_like_module(cls):
+            continue
+        called = {c.func.attr for c in src.within(init, ast.Call)
+                  if isinstance(c.func, ast.Attribute) and dotted(c.func.value) == "self"}
+        for func in [init] + [defs[n] for n in sorted(called) if n in defs]:
+            for line in sorted(freeze_lines):
+                if func.lineno <= line <= (func.end_lineno or func.lineno):
+                    freeze_lines.discard(line)
+                    yield Finding(
+                        "MG301",
+                        f"BatchNorm layers frozen with eval() while {cls.name} is built: the first "
+                        "model.train() (every training loop calls it) switches them back to "
+                        "training mode",
+                        path=src.path, line=line, col=0,
+                        related=(Location(src.path, init.lineno, 0, "run by the constructor at"),),
+                        hint="use modeguard.freeze_bn(model) (survives model.train()), override "
+                             "train() to re-freeze, or freeze after every model.train()")
 
 
 def _mg302(model: FileModel) -> Iterator[Finding]:
@@ -790,8 +959,7 @@ def _mg103(model: FileModel) -> Iterator[Finding]:
         if not any(mode == EVAL for mode, _ in final.values()):
             continue
         params = {a.arg for a in func.args.args if a.arg != "self"}
-        created = {t.id for n in _walk_local(func.body) if isinstance(n, ast.Assign)
-                   for t in n.targets if isinstance(t, ast.Name)}
+        created = _local_names(func)
         for recv, (mode, line) in final.items():
             head = recv.split(".", 1)[0]
             given = (head in params and head not in created) or recv.startswith("self.")

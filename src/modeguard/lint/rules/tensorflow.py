@@ -7,7 +7,7 @@ import ast
 from typing import Iterator
 
 from modeguard.findings import Finding, Location
-from modeguard.lint.astutil import call_name, keyword
+from modeguard.lint.astutil import call_name, dotted, keyword
 from modeguard.lint.source import SourceFile
 
 _BN = ("layers.batch_normalization", "contrib.layers.batch_norm", "slim.batch_norm")
@@ -49,6 +49,7 @@ def check(src: SourceFile) -> Iterator[Finding]:
                                   path=src.path, line=node.lineno, col=node.col_offset,
                                   hint="pass the model's training argument through (or omit it "
                                        "and let Keras fit()/predict() set it)")
+    yield from _tape_calls(src)
     if bn_calls and train_ops and "UPDATE_OPS" not in src.source:
         for call in bn_calls:
             if any(k.arg == "updates_collections" and isinstance(k.value, ast.Constant)
@@ -62,6 +63,35 @@ def check(src: SourceFile) -> Iterator[Finding]:
                 related=(Location(src.path, train_ops[0], 0, "train op created at"),),
                 hint="update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS); with "
                      "tf.control_dependencies(update_ops): train_op = opt.minimize(loss)")
+
+
+def _tape_calls(src: SourceFile) -> Iterator[Finding]:
+    """Keras models called inside ``tf.GradientTape`` without ``training=``: in a custom
+    training loop the call defaults to inference, so Dropout never drops and
+    BatchNormalization never uses or learns batch statistics."""
+    if "GradientTape" not in src.source or not any(
+            t in src.source for t in ("Dropout", "BatchNormalization")):
+        return
+    trained = {name for node in src.of(ast.Attribute)
+               if node.attr in ("trainable_variables", "trainable_weights")
+               and (name := dotted(node.value)) is not None}
+    for kind in (ast.With, ast.AsyncWith):
+        for block in src.of(kind):
+            if not any(isinstance(i.context_expr, ast.Call) and
+                       (dotted(i.context_expr.func) or "").endswith("GradientTape")
+                       for i in block.items):
+                continue
+            for stmt in block.body:
+                for call in src.within(stmt, ast.Call):
+                    name = dotted(call.func)
+                    if name in trained and keyword(call, "training") is None and \
+                            len(call.args) < 2:
+                        yield Finding(
+                            "MG502",
+                            f"{name}(...) inside GradientTape without training=True: Keras runs "
+                            "it in inference mode (Dropout off, BatchNormalization frozen)",
+                            path=src.path, line=call.lineno, col=call.col_offset,
+                            hint=f"call {name}(x, training=True) in the training step")
 
 
 def _training_flag(src: SourceFile, node: ast.Call, what: str, effect: str) -> Iterator[Finding]:
