@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import gc
 import io
 import os
 import re
@@ -247,7 +248,14 @@ def _init_worker(files: list[str]) -> None:
     project.current = project.Project(files)
 
 
+_linted = 0  # files linted by this process
+
+
 def _lint_one(path: str) -> tuple[list[Finding], list[Diagnostic]]:
+    global _linted
+    _linted += 1
+    if _linted % 500 == 0 and not gc.isenabled():
+        gc.collect()  # the CLI switches automatic collection off: collect now and then
     parsed = parse_file(Path(path))
     if isinstance(parsed, Diagnostic):
         return [], [parsed]

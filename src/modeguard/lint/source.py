@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from bisect import bisect_left
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -24,11 +24,11 @@ class SourceFile:
     source: str
     tree: ast.Module
     module: str = ""
-    lines: list[str] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        if not self.lines:
-            self.lines = self.source.splitlines()
+    @cached_property
+    def lines(self) -> list[str]:
+        """The source's lines (split on first use: most files never need them)."""
+        return self.source.splitlines()
 
     def line_text(self, lineno: int) -> str:
         return self.lines[lineno - 1] if 0 < lineno <= len(self.lines) else ""

@@ -229,7 +229,7 @@ class FileModel:
                     result.steps = True
             # a model the function builds for itself (net = Net(); net.eval()) is not the
             # caller's model, even under the same name
-            local = _local_names(func) - set(result.params)
+            local = _local_names(self.src, func) - set(result.params)
             result.effects = {recv: effect for recv, effect in state.items()
                               if recv.split(".", 1)[0] not in local}
             self._summaries[name] = result
@@ -755,21 +755,14 @@ def _call_sites(model: FileModel) -> dict[str, list[tuple[list[ast.stmt], ast.Ca
     return out
 
 
-def _local_names(func: ast.AST) -> set[str]:
+def _local_names(src: SourceFile, func: ast.AST) -> set[str]:
     """Names a function binds itself by assignment (nested definitions excluded)."""
-    return {t.id for n in _walk_local(func.body) if isinstance(n, ast.Assign)  # type: ignore[attr-defined]
+    nested = [(d.lineno, d.end_lineno or d.lineno)
+              for kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+              for d in src.within(func, kind) if d is not func]
+    return {t.id for n in src.within(func, ast.Assign)
+            if not any(a <= n.lineno <= b for a, b in nested)
             for t in n.targets if isinstance(t, ast.Name)}
-
-
-def _walk_local(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Every node of ``body`` without entering nested function or class definitions."""
-    stack: list[ast.AST] = list(body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        yield node
-        stack.extend(ast.iter_child_nodes(node))
 
 
 def _mode_at_callers(model: FileModel, sites: list[tuple[list[ast.stmt], ast.Call]], name: str,
@@ -959,7 +952,7 @@ def _mg103(model: FileModel) -> Iterator[Finding]:
         if not any(mode == EVAL for mode, _ in final.values()):
             continue
         params = {a.arg for a in func.args.args if a.arg != "self"}
-        created = _local_names(func)
+        created = _local_names(src, func)
         for recv, (mode, line) in final.items():
             head = recv.split(".", 1)[0]
             given = (head in params and head not in created) or recv.startswith("self.")
