@@ -5,7 +5,7 @@ Corpus (`--corpus`), always plus modeguard's fixture corpus `tests/lint_corpus`:
 `torch/nn/modules/*.py` (28 large files, the figure quoted in issue 5); `torch` = every .py file
 of the installed torch package (issue 5's corpus: impractical here, TorchFix alone ran for more
 than 10 minutes single-job on it before we stopped it, and pylint is slower still). Each tool runs
-as its own command line (what a user or CI runs: start-up included), single job and with all
+as its own console script (what a user or CI runs: start-up included), single job and with all
 cores, repetitions interleaved; median wall time; every tool's modules byte-compiled; files/s
 and throughput ratios against modeguard. pylint runs with its default checkers: the dslinter plugin does not install on
 Python 3.11 here (its build fails on an old `wrapt`), so plain pylint stands in for it.
@@ -45,7 +45,7 @@ def commands(files: list[str], jobs: int) -> dict[str, list[str]]:
     cores = str(os.cpu_count() or 1)
     j = "1" if jobs == 1 else cores
     return {
-        "modeguard": [sys.executable, "-m", "modeguard", "lint", "--select", "ALL", "--jobs",
+        "modeguard": [str(BIN / "modeguard"), "lint", "--select", "ALL", "--jobs",
                       "1" if jobs == 1 else "0", *files],
         "torchfix": [str(BIN / "torchfix"), "--select", "ALL", "--jobs", j, *files],
         "pylint": [str(BIN / "pylint"), "--jobs", "1" if jobs == 1 else "0",
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--corpus", choices=["nn", "nn-modules", "torch"], default="nn")
     args = parser.parse_args()
-    for tool in ("torchfix", "pylint"):
+    for tool in ("modeguard", "torchfix", "pylint"):
         if not (BIN / tool).exists() and not shutil.which(tool):
             sys.exit(f"{tool} is not installed: pip install -e '.[bench]'")
     files = corpus(args.corpus)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import collections
-import json
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +44,8 @@ def _statistics(result: LintResult) -> str:
 
 
 def _json(result: LintResult) -> str:
+    import json
+
     return json.dumps({"files": result.files,
                        "findings": [f.to_dict() for f in result.findings],
                        "diagnostics": [d.to_dict() for d in result.diagnostics]}, indent=2)
@@ -90,6 +91,8 @@ def _sarif(result: LintResult) -> str:
     if notifications:
         run["invocations"] = [{"executionSuccessful": True,
                                "toolExecutionNotifications": notifications}]
+    import json
+
     return json.dumps({"$schema": "https://json.schemastore.org/sarif-2.1.0.json",
                        "version": "2.1.0", "runs": [run]}, indent=2)
 

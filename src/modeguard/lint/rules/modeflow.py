@@ -58,6 +58,13 @@ def _receiver(node: ast.AST) -> str | None:
     return name
 
 
+def _head(node: ast.AST) -> str | None:
+    """``a`` for ``a.b.c``; None when the chain does not start with a name."""
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
 def _mode_call(call: ast.Call) -> tuple[str, str] | None:
     """``(receiver, EVAL|TRAIN|RESTORED)`` for ``x.eval()`` / ``x.train(...)``."""
     func = call.func
@@ -175,8 +182,12 @@ class FileModel:
         self._loop_level = 0
         self.stmt_calls, self.scope_calls = src.calls_by_statement, src.calls_by_scope
         calls = src.of(ast.Call)
-        self.gradient_lines = sorted(c.lineno for c in calls if _is_step(c) or _is_backward(c))
-        self.has_step = any(_is_step(c) for c in calls)
+        # only attribute calls can step or run backward: one pass over those
+        steps = [c.lineno for c in calls if isinstance(c.func, ast.Attribute) and
+                 c.func.attr in ("step", "backward", "grad") and (_is_step(c) or _is_backward(c))]
+        self.has_step = any(_is_step(c) for c in calls if isinstance(c.func, ast.Attribute)
+                            and c.func.attr == "step")
+        self.gradient_lines = sorted(steps)
         self.no_grad_withs = [w for w in src.of(ast.With) + src.of(ast.AsyncWith)
                               if _is_no_grad_with(w)]
         self._types: dict[str, ast.expr] | None = None
@@ -204,7 +215,8 @@ class FileModel:
         from modeguard.lint.project import STEP_TEXT
 
         imports = self.src.imports
-        names = {imports.resolve(c.func) for c in self.src.of(ast.Call)}
+        names = {imports.resolve(c.func) for c in self.src.of(ast.Call)
+                 if _head(c.func) in imports.names}  # only imports lead to other files
         return any(self.project.mentions(q, STEP_TEXT) for q in names if q and "." in q)
 
     # ------------------------------------------------------------ summaries
