@@ -29,10 +29,14 @@ class Project:
         self._found: dict[str, Path | None] = {}
         self._tails: dict[str, list[str]] | None = None
 
-    def find(self, module: str) -> Path | None:
-        """The file of a dotted module name; ``evaluation`` also matches ``proj/evaluation``."""
+    def find(self, module: str, near: str = "") -> Path | None:
+        """The file of a dotted module name; ``evaluation`` also matches ``proj/evaluation``.
+        ``near``: the importing module; a script's ``import model`` finds its sibling first."""
         if module in self.by_module:
             return self.by_module[module]
+        package = near.rpartition(".")[0]
+        if package and f"{package}.{module}" in self.by_module:
+            return self.by_module[f"{package}.{module}"]
         if module not in self._found:
             if self._tails is None:  # last component -> module names, built once
                 self._tails = {}
@@ -81,25 +85,34 @@ class Project:
         self._models[module] = model
         return model
 
-    def mentions(self, qualified: str, pattern: re.Pattern[str]) -> bool:
+    def mentions(self, qualified: str, pattern: re.Pattern[str], near: str = "") -> bool:
         """Whether a linted file that ``resolve(qualified)`` may land in matches ``pattern``
         (a cheap, conservative test before any parsing)."""
         module = qualified.rpartition(".")[0]
         while module:
-            if self.find(module) is not None:
-                key = (module, pattern.pattern)
+            path = self.find(module, near)
+            if path is not None:
+                key = (str(path), pattern.pattern)
                 if key not in self._mentions:
-                    text = self._text(module)
+                    try:
+                        text: str | None = path.read_text(encoding="utf-8", errors="replace")
+                    except OSError:
+                        text = None
                     self._mentions[key] = text is not None and pattern.search(text) is not None
                 if self._mentions[key]:
                     return True
             module = module.rpartition(".")[0]
         return False
 
-    def resolve(self, qualified: str, flow: bool = False) -> tuple[Any, str] | None:
+    def resolve(self, qualified: str, flow: bool = False,
+                near: str = "") -> tuple[Any, str] | None:
         """``("pkg.mod.func" | "pkg.mod.Class")`` -> (FileModel of pkg.mod, "func" | "Class")."""
         module, _, name = qualified.rpartition(".")
+        package = near.rpartition(".")[0]
         while module:
+            if package and module not in self.by_module and \
+                    f"{package}.{module}" in self.by_module:
+                module = f"{package}.{module}"  # a script's sibling module
             model = self.file_model(module, flow) if self.find(module) is not None else None
             if model is not None:
                 return model, name

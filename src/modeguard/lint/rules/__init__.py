@@ -20,7 +20,7 @@ RULES: dict[str, tuple[tuple[str, ...], Check]] = {
     "dropout": (("dropout", "attention", "attn", ".training"), dropout.check),
     "batchnorm_args": (("BatchNorm", "InstanceNorm"), batchnorm_args.check),
     "modeflow": ((".eval(", ".train(", "no_grad", "inference_mode", "requires_grad",
-                  "from_pretrained("),
+                  "from_pretrained(", "_start(", ".step(", ".backward("),
                  modeflow.check),
     "tensorflow": (("tensorflow", "keras"), tensorflow.check),
 }

@@ -36,7 +36,8 @@ def check(src: SourceFile) -> Iterator[Finding]:
         else:
             continue
         if isinstance(momentum, ast.Constant) and isinstance(momentum.value, (int, float)) \
-                and not isinstance(momentum.value, bool) and momentum.value >= 0.5:
+                and not isinstance(momentum.value, bool) and 0.5 <= momentum.value < 1:
+            # momentum=1 (only the current batch) is a deliberate PyTorch idiom, not Keras's
             m = momentum.value
             yield Finding(
                 "MG303",

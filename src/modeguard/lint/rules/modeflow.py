@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from modeguard.findings import Finding, Location, Severity
-from modeguard.lint.astutil import dotted
+from modeguard.lint.astutil import dotted, parameters
 from modeguard.lint.source import SourceFile
 
 EVAL, TRAIN, RESTORED = "eval", "train", "restored"
@@ -30,7 +30,8 @@ _OPTIMIZER = re.compile(r"(^|[._])(opt|optim|optimizer|optimiser|scaler|.*_opt|.
                         re.I)
 _MODELISH = re.compile(r"(^|[._])(model|net|network|module|encoder|decoder|backbone|"
                        r"classifier|generator|discriminator|student|policy|head|unet|"
-                       r"transformer|[a-z0-9]*_?(model|net|enc|encoder))$", re.I)
+                       r"transformer|teacher|critic|actor|extractor|"
+                       r"[a-z0-9]*_?(model|net|enc|encoder|extractor))$", re.I)
 _NOT_MODELS = re.compile(r"(^|[._])(trainer|df|frame|pd|np|sympy|sp|expr|env|tokenizer)$", re.I)
 _EVAL_SCOPE = re.compile(r"^(validate|validation|val|valid|evaluate|evaluation|eval|test|"
                          r"testing|predict|prediction|infer|inference|extract|score|"
@@ -49,7 +50,15 @@ _NO_GRAD = ("no_grad", "inference_mode", "enable_grad")
 _MODEGUARD_CTX = ("eval_mode", "inference", "train_mode")
 
 
+# methods that return the module itself: model.to(device).train() switches `model`
+_CHAINABLE = frozenset({"to", "cpu", "cuda", "float", "half", "double", "bfloat16", "train",
+                        "eval", "requires_grad_", "type", "xpu", "to_empty", "share_memory"})
+
+
 def _receiver(node: ast.AST) -> str | None:
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+            node.func.attr in _CHAINABLE:
+        node = node.func.value
     name = dotted(node)
     if name is None or name in ("self", "super"):
         return None
@@ -128,6 +137,9 @@ class Summary:
     effects: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # recv -> (mode, line, path)
     steps: bool = False
     params: list[str] = field(default_factory=list)
+    # the modes it has set when its first step runs (a train_one_epoch() that calls
+    # model.train() itself, steps, then evaluates: the step sees train mode)
+    at_step: dict[str, tuple[str, int, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -162,9 +174,13 @@ class FileModel:
         # imports one file deep keeps the cost bounded on large projects
         self.project = None if nested else (project if project is not None
                                             else _project.current)
+        # ...except for the class of a receiver whose methods it calls (the wrapper object of
+        # an evaluation helper: model.val_start() in evaluation.py, model built in model.py)
+        self.class_project = project if project is not None else _project.current
         self.functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
         self.methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}  # "Cls.meth"
         self.owner: dict[int, str] = {}  # id(function) -> class name
+        self.method_owners: dict[str, list[str]] = {}  # method name -> classes defining it
         self.classes: set[str] = set()
         for node in src.tree.body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -176,6 +192,7 @@ class FileModel:
                         self.functions.setdefault("self." + item.name, item)
                         self.methods[f"{node.name}.{item.name}"] = item
                         self.owner[id(item)] = node.name
+                        self.method_owners.setdefault(item.name, []).append(node.name)
         self._summaries: dict[str, Summary] = {}
         self._busy: set[str] = set()
         self._events: dict[tuple[int, int], list[_Event]] = {}
@@ -217,7 +234,8 @@ class FileModel:
         imports = self.src.imports
         names = {imports.resolve(c.func) for c in self.src.of(ast.Call)
                  if _head(c.func) in imports.names}  # only imports lead to other files
-        return any(self.project.mentions(q, STEP_TEXT) for q in names if q and "." in q)
+        return any(self.project.mentions(q, STEP_TEXT, near=self.src.module)
+                   for q in names if q and "." in q)
 
     # ------------------------------------------------------------ summaries
 
@@ -237,12 +255,15 @@ class FileModel:
             for ev in self.events(func.body, depth=1):
                 if ev.kind == "mode":
                     _set_mode(state, ev.recv, (ev.mode, ev.line, ev.path or self.src.path))
-                elif ev.kind == "step":
+                elif ev.kind == "step" and not result.steps:
                     result.steps = True
+                    result.at_step = dict(state)
             # a model the function builds for itself (net = Net(); net.eval()) is not the
             # caller's model, even under the same name
             local = _local_names(self.src, func) - set(result.params)
             result.effects = {recv: effect for recv, effect in state.items()
+                              if recv.split(".", 1)[0] not in local}
+            result.at_step = {recv: effect for recv, effect in result.at_step.items()
                               if recv.split(".", 1)[0] not in local}
             self._summaries[name] = result
             return result
@@ -338,15 +359,20 @@ class FileModel:
             if found is not None:
                 summary, prefix = found
                 mapping = self._arg_map(call, summary)
-                for recv, (mode, line, path) in summary.effects.items():
-                    if prefix and recv.startswith("self."):
-                        target = prefix + recv[4:]  # self.img_enc -> model.img_enc
-                    else:
-                        target = mapping.get(recv, recv)
-                    yield _Event("mode", line, target, mode, via=call.lineno,
-                                 path="" if path == self.src.path else path)
-                if summary.steps:
+
+                def effects(modes: dict[str, tuple[str, int, str]]) -> Iterator[_Event]:
+                    for recv, (mode, line, path) in modes.items():
+                        if prefix and recv.startswith("self."):
+                            target = prefix + recv[4:]  # self.img_enc -> model.img_enc
+                        else:
+                            target = mapping.get(recv, recv)
+                        yield _Event("mode", line, target, mode, via=call.lineno,
+                                     path="" if path == self.src.path else path)
+
+                if summary.steps:  # the modes its step sees, the step, then where it leaves them
+                    yield from effects(summary.at_step)
                     yield _Event("step", call.lineno)
+                yield from effects(summary.effects)
                 continue
             recv = _receiver(call.func)
             if recv is not None and recv.split(".", 1)[0] not in self.not_models:
@@ -364,7 +390,7 @@ class FileModel:
             if "." not in name and self.project is not None:
                 qualified = self.src.imports.names.get(name)
                 if qualified:
-                    target = self.project.resolve(qualified, flow=True)
+                    target = self.project.resolve(qualified, flow=True, near=self.src.module)
                     if target is not None and target[0] is not self:
                         other = target[0].summary(target[1])
                         if other is not None:
@@ -378,6 +404,14 @@ class FileModel:
                 summary = model.summary(f"{cls}.{func.attr}")
                 if summary is not None:
                     return summary, recv
+            elif recv is not None and recv != "self" and _MODELISH.search(recv):
+                # a model of unknown type calling a method that one class of this file
+                # defines (model.freeze() with a parameter `model`): that class's method
+                owners = self.method_owners.get(func.attr, ())
+                if len(owners) == 1 and not func.attr.startswith("__"):
+                    summary = self.summary(f"{owners[0]}.{func.attr}")
+                    if summary is not None:
+                        return summary, recv
         return None
 
     def sensitive(self, recv: str) -> bool | None:
@@ -427,7 +461,7 @@ class FileModel:
             if name in self.classes:
                 inner = self.class_sensitive(name, seen)
             elif self.project is not None and "." in name:
-                target = self.project.resolve(name)
+                target = self.project.resolve(name, near=self.src.module)
                 inner = target[0].class_sensitive(target[1], seen) \
                     if target is not None and target[1] in target[0].classes else None
             else:
@@ -444,10 +478,15 @@ class FileModel:
         if self._types is None:
             self._types = {}
             for node in self.src.of(ast.Assign):
-                if isinstance(node.value, ast.Call) and len(node.targets) == 1:
+                value = node.value
+                # Net(...).to(device): the class of the innermost call
+                while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and \
+                        value.func.attr in _CHAINABLE and isinstance(value.func.value, ast.Call):
+                    value = value.func.value
+                if isinstance(value, ast.Call) and len(node.targets) == 1:
                     target = dotted(node.targets[0])
                     if target is not None:
-                        self._types.setdefault(target, node.value.func)
+                        self._types.setdefault(target, value.func)
         func = self._types.get(recv)
         if func is None:
             return None
@@ -463,12 +502,13 @@ class FileModel:
             return self, name
         if name in self.functions:
             return self._returned_class(self.functions[name], flow, depth)
-        if self.project is None:
+        project = self.project or (self.class_project if flow else None)
+        if project is None:
             return None
         qualified = self.src.imports.resolve(func)
         if not qualified or "." not in qualified:
             return None
-        found = self.project.resolve(qualified, flow=flow)
+        found = project.resolve(qualified, flow=flow, near=self.src.module)
         if found is None:
             return None
         model, target = found
@@ -668,6 +708,8 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                 continue
         state: dict[str, str] = {}
         seen: set[str] = set()
+        # PyTorch < 0.4: Variable(x, volatile=True) switched autograd off
+        legacy_no_grad = short != "<module>" and "volatile" in src.text_of(func)
         for ev in model.events(body):
             if ev.kind == "mode":
                 _set_mode(state, ev.recv, ev.mode)
@@ -681,16 +723,20 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                     continue
                 seen.add(ev.recv)
                 under_no_grad = _decorated_no_grad(func) or any(
-                    b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in blocks)
+                    b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in blocks) or \
+                    legacy_no_grad
                 mode = state.get(ev.recv)
                 if mode is None:
-                    mode = _mode_at_callers(model, callers.get(name, []), name, ev.recv)
+                    mode = _mode_at_callers(model, callers, name, ev.recv)
                 if mode is None and short != "<module>" and not callers.get(name):
                     # a global model: what the module-level code left it in
                     mode = module_modes.get(ev.recv)
                 if mode in (TRAIN, None) and (under_no_grad or _EVAL_SCOPE.match(short)):
                     if mode is None and not under_no_grad:
                         continue  # a plain "test_*" name alone is weak evidence
+                    if mode is None and not callers.get(name) and not _EVAL_SCOPE.match(short) \
+                            and ev.recv.split(".", 1)[0] in parameters(func) - {"self"}:
+                        continue  # a helper handed a model by callers we cannot see (sampling)
                     yield Finding(
                         "MG102",
                         f"{ev.recv}(...) runs " + (f"in {short}() " if short != "<module>" else "") +
@@ -754,16 +800,17 @@ def _decorated_modeguard(func: ast.AST) -> bool:
     return False
 
 
-def _call_sites(model: FileModel) -> dict[str, list[tuple[list[ast.stmt], ast.Call]]]:
-    """For each function of the file: (body of the caller, the call)."""
-    out: dict[str, list[tuple[list[ast.stmt], ast.Call]]] = {}
-    scopes: list[tuple[int, list[ast.stmt]]] = [(id(model.src.tree), model.src.tree.body)] + \
-        [(id(f), f.body) for f in model.functions.values()]
-    for key, body in scopes:
+def _call_sites(model: FileModel) -> dict[str, list[tuple[str, list[ast.stmt], ast.Call]]]:
+    """For each function of the file: (name of the caller, its body, the call)."""
+    out: dict[str, list[tuple[str, list[ast.stmt], ast.Call]]] = {}
+    scopes: list[tuple[str, int, list[ast.stmt]]] = \
+        [("<module>", id(model.src.tree), model.src.tree.body)] + \
+        [(n, id(f), f.body) for n, f in model.functions.items()]
+    for caller, key, body in scopes:
         for node in model.scope_calls.get(key, ()):
             name = _callee(node)
             if name in model.functions:
-                out.setdefault(name, []).append((body, node))
+                out.setdefault(name, []).append((caller, body, node))
     return out
 
 
@@ -777,17 +824,20 @@ def _local_names(src: SourceFile, func: ast.AST) -> set[str]:
             for t in n.targets if isinstance(t, ast.Name)}
 
 
-def _mode_at_callers(model: FileModel, sites: list[tuple[list[ast.stmt], ast.Call]], name: str,
-                     recv: str) -> str | None:
+def _mode_at_callers(model: FileModel,
+                     callers: dict[str, list[tuple[str, list[ast.stmt], ast.Call]]], name: str,
+                     recv: str, depth: int = 0) -> str | None:
     """The mode of ``recv`` when ``name`` is called: EVAL only if every call site has it.
-    A parameter stands for the argument of each call (``evaluate(net)``: ``model`` is ``net``)."""
-    if not sites:
+    A parameter stands for the argument of each call (``evaluate(net)``: ``model`` is ``net``);
+    a caller that passes its own parameter on is asked about its callers in turn."""
+    sites = callers.get(name, [])
+    if not sites or depth > 4:
         return None
     func = model.functions.get(name)
     params = [a.arg for a in func.args.args if a.arg != "self"] if func is not None else []
     head, dot, rest = recv.partition(".")
     modes = set()
-    for body, call in sites:
+    for caller, body, call in sites:
         line = call.lineno
         target = recv
         if head in params:
@@ -796,13 +846,13 @@ def _mode_at_callers(model: FileModel, sites: list[tuple[list[ast.stmt], ast.Cal
                 target = arg + dot + rest
         state: str | None = None
         for ev in model.events(body):
-            if ev.line == line and ev.kind in ("forward", "step", "mode") and ev.via == line:
-                break
-            if ev.line >= line and ev.kind != "mode":
-                break
-            if ev.kind == "mode" and ev.line < line and (
+            if ev.via == line or ev.line > line and ev.kind != "mode":
+                break  # what the call itself does, or what comes after it
+            if ev.kind == "mode" and ev.line <= line and (
                     ev.recv == target or target.startswith(ev.recv + ".")):
-                state = ev.mode
+                state = ev.mode  # test(model.eval(), ...) counts too
+        if state is None and caller != name and caller in model.functions:
+            state = _mode_at_callers(model, callers, caller, target, depth + 1)
         modes.add(state)
     if modes == {EVAL}:
         return EVAL
@@ -831,6 +881,9 @@ def _bn_checks(src: SourceFile, node: ast.AST) -> bool:
     return False
 
 
+_BN_ATTRIBUTE = re.compile(r"\.(bn|batch_?norm|norm_?bn)\d*$", re.I)
+
+
 def _bn_freezes(src: SourceFile) -> Iterator[tuple[ast.AST, int]]:
     """(block, line of the eval() call) for BatchNorm layers put in eval by hand."""
     if "Norm" not in src.source:
@@ -841,6 +894,11 @@ def _bn_freezes(src: SourceFile) -> Iterator[tuple[ast.AST, int]]:
                 m = _mode_call(sub)
                 if m is not None and m[1] == EVAL:
                     yield node, sub.lineno
+    # a BatchNorm layer by name: self.bn.eval(), model.bn1.eval()
+    for call in src.of(ast.Call):
+        m = _mode_call(call)
+        if m is not None and m[1] == EVAL and _BN_ATTRIBUTE.search(m[0]):
+            yield call, call.lineno
 
 
 def _mg301(model: FileModel) -> Iterator[Finding]:
@@ -878,7 +936,13 @@ def _mg301(model: FileModel) -> Iterator[Finding]:
                         related=(Location(src.path, undo.line, 0, "undone by train() at"),),
                         hint="use modeguard.freeze_bn(model) (survives model.train()), or "
                              "re-freeze after every model.train()")
-                    freeze_lines.discard(ev.line)
+                    # one finding per freezing function (if/elif branches freeze the same way)
+                    owner = min(((f.lineno, f.end_lineno or f.lineno)
+                                 for f in model.functions.values()
+                                 if f.lineno <= ev.line <= (f.end_lineno or f.lineno)),
+                                key=lambda r: r[1] - r[0], default=(ev.line, ev.line))
+                    freeze_lines.difference_update(
+                        {x for x in freeze_lines if owner[0] <= x <= owner[1]})
     yield from _constructor_freezes(src, freeze_lines)
 
 
@@ -896,18 +960,19 @@ def _constructor_freezes(src: SourceFile, freeze_lines: set[int]) -> Iterator[Fi
         called = {c.func.attr for c in src.within(init, ast.Call)
                   if isinstance(c.func, ast.Attribute) and dotted(c.func.value) == "self"}
         for func in [init] + [defs[n] for n in sorted(called) if n in defs]:
-            for line in sorted(freeze_lines):
-                if func.lineno <= line <= (func.end_lineno or func.lineno):
-                    freeze_lines.discard(line)
-                    yield Finding(
-                        "MG301",
-                        f"BatchNorm layers frozen with eval() while {cls.name} is built: the first "
-                        "model.train() (every training loop calls it) switches them back to "
-                        "training mode",
-                        path=src.path, line=line, col=0,
-                        related=(Location(src.path, init.lineno, 0, "run by the constructor at"),),
-                        hint="use modeguard.freeze_bn(model) (survives model.train()), override "
-                             "train() to re-freeze, or freeze after every model.train()")
+            inside = [line for line in sorted(freeze_lines)
+                      if func.lineno <= line <= (func.end_lineno or func.lineno)]
+            freeze_lines.difference_update(inside)
+            for line in inside[:1]:  # one finding per freezing method: its first eval()
+                yield Finding(
+                    "MG301",
+                    f"BatchNorm layers frozen with eval() while {cls.name} is built: the first "
+                    "model.train() (every training loop calls it) switches them back to "
+                    "training mode",
+                    path=src.path, line=line, col=0,
+                    related=(Location(src.path, init.lineno, 0, "run by the constructor at"),),
+                    hint="use modeguard.freeze_bn(model) (survives model.train()), override "
+                         "train() to re-freeze, or freeze after every model.train()")
 
 
 def _mg302(model: FileModel) -> Iterator[Finding]:
