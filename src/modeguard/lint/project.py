@@ -3,6 +3,7 @@ files can be followed. Files are parsed on demand and cached (per process)."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Iterable
@@ -10,7 +11,13 @@ from typing import Any, Iterable
 from modeguard.lint.source import SourceFile
 
 current: "Project | None" = None  # set by the engine for the duration of a lint run
-_FLOW_TRIGGERS = (".eval(", ".train(", ".step(", ".backward(", "_start(")
+# what a file needs to be worth following into: mode changes or steps ("mode"), and for a
+# call to an evaluation function, evaluation code too ("eval")
+_FLOW_TRIGGERS = {
+    "mode": (".eval(", ".train(", ".step(", ".backward(", "_start("),
+    "eval": (".eval(", ".train(", ".step(", ".backward(", "_start(", "no_grad",
+             "inference_mode", "def eval", "def val", "def test", "def predict"),
+}
 STEP_TEXT = re.compile(r"\.\s*step\s*\(")  # what an optimizer step call looks like in text
 
 
@@ -26,6 +33,7 @@ class Project:
         self._texts: dict[str, str | None] = {}
         self._flow: dict[str, bool] = {}
         self._mentions: dict[tuple[str, str], bool] = {}
+        self._calls: dict[str, bytes] | None = None
         self._found: dict[str, Path | None] = {}
         self._tails: dict[str, list[str]] | None = None
 
@@ -58,18 +66,23 @@ class Project:
                 self._texts[module] = None
         return self._texts[module]
 
-    def file_model(self, module: str, flow: bool = False) -> Any:
+    def file_model(self, module: str, flow: bool | str = False) -> Any:
         """The flow model (``modeflow.FileModel``) of a linted module, or ``None``.
 
-        ``flow=True``: only if the file can change modes or step at all (a substring check
-        before parsing, so that following calls into a large project stays cheap).
+        ``flow=True`` (or ``"mode"``): only if the file can change modes or step at all;
+        ``flow="eval"``: or has evaluation code (a substring check before parsing, so that
+        following calls into a large project stays cheap).
         """
         if flow:
-            if module not in self._flow:
+            kind = "mode" if flow is True else str(flow)
+            key = f"{kind}:{module}"
+            if key not in self._flow:
                 text = self._text(module)
-                self._flow[module] = text is not None and any(t in text for t in _FLOW_TRIGGERS)
-                self._texts.pop(module, None)  # the verdict is all we keep
-            if not self._flow[module]:
+                for name, triggers in _FLOW_TRIGGERS.items():
+                    self._flow[f"{name}:{module}"] = text is not None and any(
+                        t in text for t in triggers)
+                self._texts.pop(module, None)  # the verdicts are all we keep
+            if not self._flow[key]:
                 return None
         if module in self._models:
             return self._models[module]
@@ -84,6 +97,23 @@ class Project:
                 model = FileModel(parsed, project=self, nested=True)
         self._models[module] = model
         return model
+
+    def called_elsewhere(self, name: str, path: str) -> bool:
+        """Whether a linted file other than ``path`` calls ``name(...)`` (by text: cheap and
+        conservative). Files are read once, on first use."""
+        if self._calls is None:
+            self._calls = {}
+            for file in self.by_module.values():
+                try:
+                    with open(file, "rb") as fh:
+                        self._calls[os.path.realpath(file)] = fh.read()
+                except OSError:
+                    continue
+        here = os.path.realpath(path)
+        needle = name.encode()
+        pattern = re.compile(rb"\b" + re.escape(needle) + rb"\s*\(")
+        return any(pattern.search(data) for file, data in self._calls.items()
+                   if needle in data and file != here)
 
     def mentions(self, qualified: str, pattern: re.Pattern[str], near: str = "") -> bool:
         """Whether a linted file that ``resolve(qualified)`` may land in matches ``pattern``
@@ -104,7 +134,7 @@ class Project:
             module = module.rpartition(".")[0]
         return False
 
-    def resolve(self, qualified: str, flow: bool = False,
+    def resolve(self, qualified: str, flow: bool | str = False,
                 near: str = "") -> tuple[Any, str] | None:
         """``("pkg.mod.func" | "pkg.mod.Class")`` -> (FileModel of pkg.mod, "func" | "Class")."""
         module, _, name = qualified.rpartition(".")

@@ -35,8 +35,9 @@ _MODELISH = re.compile(r"(^|[._])(model|net|network|module|encoder|decoder|backb
 _NOT_MODELS = re.compile(r"(^|[._])(trainer|df|frame|pd|np|sympy|sp|expr|env|tokenizer)$", re.I)
 _EVAL_SCOPE = re.compile(r"^(validate|validation|val|valid|evaluate|evaluation|eval|test|"
                          r"testing|predict|prediction|infer|inference|extract|score|"
-                         r"compute_metrics)(_.*)?$|^(run_|do_|_)?(val|eval|test|predict|infer)"
-                         r"[a-z_]*$", re.I)
+                         r"compute_metrics)(_.*)?$|^(run_|do_|_)(val|valid|validation|eval|"
+                         r"evaluate|evaluation|test|testing|predict|prediction|infer|inference)"
+                         r"(_[a-z0-9_]*)?$", re.I)
 _SENSITIVE_LAYER = re.compile(r"^(Dropout[123]?d?|AlphaDropout|FeatureAlphaDropout|"
                               r"(Lazy)?BatchNorm[123]d|SyncBatchNorm|InstanceNorm[123]d|LSTM|GRU|"
                               r"RNN|MultiheadAttention|Transformer\w*)$")
@@ -140,6 +141,9 @@ class Summary:
     # the modes it has set when its first step runs (a train_one_epoch() that calls
     # model.train() itself, steps, then evaluates: the step sees train mode)
     at_step: dict[str, tuple[str, int, str]] = field(default_factory=dict)
+    # an evaluation function's forwards of a parameter it never switches itself:
+    # (parameter receiver, line, path, under no_grad); the caller decides their mode
+    evaluates: list[tuple[str, int, str, bool]] = field(default_factory=list)
 
 
 @dataclass
@@ -265,11 +269,34 @@ class FileModel:
                               if recv.split(".", 1)[0] not in local}
             result.at_step = {recv: effect for recv, effect in result.at_step.items()
                               if recv.split(".", 1)[0] not in local}
+            result.evaluates = self._evaluates(name, func, result.params)
             self._summaries[name] = result
             return result
         finally:
             self._busy.discard(name)
             self._loop_level = outer_level
+
+    def _evaluates(self, name: str, func: ast.AST, params: list[str]) -> list[
+            tuple[str, int, str, bool]]:
+        """The first forward of each parameter model in an evaluation function (named like
+        one, or under no_grad, and computing no gradients) that does not set its mode."""
+        first, last = func.lineno, func.end_lineno or func.lineno  # type: ignore[attr-defined]
+        blocks = [w for w in self.no_grad_withs if first <= w.lineno <= last]
+        if not (_EVAL_SCOPE.match(name.split(".")[-1]) or blocks or _decorated_no_grad(func)):
+            return []
+        if any(first <= n <= last for n in self.gradient_lines):
+            return []
+        out, touched = [], set()
+        for ev in self.events(func.body, depth=1):  # type: ignore[attr-defined]
+            if ev.kind == "mode":
+                touched.add(ev.recv.split(".", 1)[0])
+            elif ev.kind == "forward" and ev.recv.split(".", 1)[0] in params and \
+                    ev.recv not in touched and ev.recv.split(".", 1)[0] not in touched and \
+                    all(e[0] != ev.recv for e in out):
+                under = _decorated_no_grad(func) or any(
+                    b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in blocks)
+                out.append((ev.recv, ev.line, self.src.path, under))
+        return out
 
     # ------------------------------------------------------------ events
 
@@ -372,6 +399,13 @@ class FileModel:
                 if summary.steps:  # the modes its step sees, the step, then where it leaves them
                     yield from effects(summary.at_step)
                     yield _Event("step", call.lineno)
+                for recv, line, path, under in summary.evaluates:
+                    if path != self.src.path:  # same-file callees are judged where they are
+                        head, dot, rest = recv.partition(".")
+                        target = mapping.get(head)
+                        if target is not None:
+                            yield _Event("evaluates", line, target + dot + rest,
+                                         "no_grad" if under else "", via=call.lineno, path=path)
                 yield from effects(summary.effects)
                 continue
             recv = _receiver(call.func)
@@ -390,7 +424,9 @@ class FileModel:
             if "." not in name and self.project is not None:
                 qualified = self.src.imports.names.get(name)
                 if qualified:
-                    target = self.project.resolve(qualified, flow=True, near=self.src.module)
+                    # an evaluation function is worth reading even if it changes no mode
+                    kind = "eval" if _EVAL_SCOPE.match(name) else "mode"
+                    target = self.project.resolve(qualified, flow=kind, near=self.src.module)
                     if target is not None and target[0] is not self:
                         other = target[0].summary(target[1])
                         if other is not None:
@@ -734,9 +770,13 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                 if mode in (TRAIN, None) and (under_no_grad or _EVAL_SCOPE.match(short)):
                     if mode is None and not under_no_grad:
                         continue  # a plain "test_*" name alone is weak evidence
-                    if mode is None and not callers.get(name) and not _EVAL_SCOPE.match(short) \
-                            and ev.recv.split(".", 1)[0] in parameters(func) - {"self"}:
-                        continue  # a helper handed a model by callers we cannot see (sampling)
+                    if mode is None and not callers.get(name) and \
+                            ev.recv.split(".", 1)[0] in parameters(func) - {"self"} and (
+                                not _EVAL_SCOPE.match(short) or model.project is not None
+                                and model.project.called_elsewhere(short, src.path)):
+                        # a helper handed its model by callers elsewhere: judged at those calls
+                        # (another linted file), or not at all (a sampler nobody here calls)
+                        continue
                     yield Finding(
                         "MG102",
                         f"{ev.recv}(...) runs " + (f"in {short}() " if short != "<module>" else "") +
@@ -1047,11 +1087,53 @@ def _mg103(model: FileModel) -> Iterator[Finding]:
 # ------------------------------------------------------------------ entry point
 
 
+def _mg102_in_other_files(model: FileModel,
+                          scopes: list[tuple[str, list[ast.stmt]]]) -> Iterator[Finding]:
+    """MG102 for an evaluation function of another linted file (``from eval import eval_net``)
+    that this file calls with a model in training mode: reported at that function's forward."""
+    src = model.src
+    if model.project is None:
+        return
+    imported = src.imports.names
+
+    def calls_evaluation(key: int) -> bool:  # an imported evaluation function called here
+        return any(isinstance(c.func, ast.Name) and c.func.id in imported and
+                   _EVAL_SCOPE.match(c.func.id) for c in model.scope_calls.get(key, ()))
+
+    keys = {"<module>": id(src.tree), **{n: id(f) for n, f in model.functions.items()}}
+    for name, body in scopes:
+        if not calls_evaluation(keys[name]):
+            continue
+        state: dict[str, str] = {}
+        stepped = False
+        for ev in model.events(body):
+            if ev.kind == "mode":
+                _set_mode(state, ev.recv, ev.mode)
+            elif ev.kind == "step":
+                stepped = True
+            elif ev.kind == "evaluates":
+                mode = state.get(ev.recv)
+                if mode is None and (stepped or _trained_somewhere(model, ev.recv)):
+                    mode = TRAIN  # a model that was trained and never switched: train mode
+                if mode not in (TRAIN, RESTORED) or model.sensitive(ev.recv) is False:
+                    continue
+                yield Finding(
+                    "MG102",
+                    f"{ev.recv} is evaluated here in training mode (called from {src.path}:"
+                    f"{ev.via}" + (", under no_grad" if ev.mode else "") + "): dropout stays "
+                    "active and BatchNorm uses and updates batch statistics",
+                    path=ev.path, line=ev.line, col=0,
+                    related=(Location(src.path, ev.via, 0, "called in training mode from"),),
+                    hint="call model.eval() in the evaluation function (and restore the mode "
+                         "after), or use modeguard.inference(model)")
+
+
 def check(src: SourceFile) -> Iterator[Finding]:
     model = FileModel(src)
     scopes = [("<module>", src.tree.body)] + [(n, f.body) for n, f in model.functions.items()]
     yield from _mg101(model, scopes)
     yield from _mg102_mg401(model)
+    yield from _mg102_in_other_files(model, scopes)
     yield from _mg301(model)
     yield from _mg302(model)
     yield from _mg103(model)

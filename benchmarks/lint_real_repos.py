@@ -1,0 +1,115 @@
+"""`modeguard lint` on real repositories, at commits with a known mode bug and at clean ones.
+
+The cases come from the survey of real mode bugs (research notes: pytorch-fcn A1, ncsn A3,
+vsepp A2, nanoGPT C1, deeplab-xception D1, indexnet_matting D2, PointMVSNet E2, semseg F1,
+Pytorch-UNet B5, stacked hourglass E1, mmd A4). Each repository must be available as a git repository (a clone
+or a bare mirror) under MIRROR/<owner>+<name>; the script exports the .py files of the commit
+into a temporary folder (nothing is run), lints it with the default rules, one job, and prints
+a markdown table: whether the known bug was found, and every other finding.
+
+Run:  .venv/bin/python benchmarks/lint_real_repos.py --mirror /path/to/mirrors
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from modeguard.lint.engine import Config, lint_paths
+
+# (repository, commit, expected (path, code, line or None), note)
+CASES = [
+    ("wkentaro/pytorch-fcn", "479b9e0", [("torchfcn/trainer.py", "MG101", 88)], "A1"),
+    ("ermongroup/ncsn", "80899cd", [("runners/anneal_runner.py", "MG101", 158),
+                                    ("runners/baseline_runner.py", "MG101", 141)], "A3"),
+    ("fartashf/vsepp", "175b897", [("model.py", "MG101", None)], "A2 (val_start() eval lines)"),
+    ("karpathy/nanoGPT", "c3f25484", [("model.py", "MG202", 72)], "C1"),
+    ("jfzhang95/pytorch-deeplab-xception", "28ef1a6e", [("modeling/deeplab.py", "MG301", None)],
+     "D1, freeze in the constructor"),
+    ("jfzhang95/pytorch-deeplab-xception", "HEAD", [("modeling/deeplab.py", "MG104", None)],
+     "D1, flag shadows freeze_bn()"),
+    ("poppinace/indexnet_matting", "HEAD", [("scripts/hlmobilenetv2.py", "MG301", None)], "D2"),
+    ("callmeray/PointMVSNet", "HEAD", [("pointmvsnet/test.py", "MG102", None)], "E2"),
+    ("hszhao/semseg", "HEAD", [("tool/train.py", "MG401", None)], "F1"),
+    ("milesial/Pytorch-UNet", "1e8093d", [("eval.py", "MG102", None)],
+     "B5, eval_net() called from train.py"),
+    ("princeton-vl/pytorch_stacked_hourglass", "ed91059e", [("task/pose.py", "MG102", None)],
+     "E1"),
+    ("shubhamagarwal92/mmd", "e728278", [("train.py", "MG101", None)], "A4 (Python 2 file)"),
+    # clean: the fixed commits and repositories without a known bug
+    ("wkentaro/pytorch-fcn", "HEAD", [], "A1 fixed"),
+    ("ermongroup/ncsn", "HEAD", [], "A3 fixed"),
+    ("karpathy/nanoGPT", "HEAD", [], "C1 fixed"),
+    ("fartashf/vsepp", "HEAD", [], "A2 behind --reset_train (path-insensitive: not seen)"),
+    ("princeton-vl/pytorch_stacked_hourglass", "05244793", [], "E1 fixed"),
+    ("princeton-vl/RAFT", "HEAD", [], "negative control (re-freeze)"),
+    ("milesial/Pytorch-UNet", "HEAD", [], "B5 fixed"),
+    ("pytorch/examples", "HEAD", [], "clean"),
+]
+
+
+def git_dir(mirror: Path, repo: str) -> Path:
+    base = mirror / repo.replace("/", "+")
+    for candidate in (base / "repo" / ".git", base / "repo", base / ".git", base):
+        if (candidate / "HEAD").is_file():
+            return candidate
+    raise FileNotFoundError(f"{repo}: no git repository under {base}")
+
+
+def export(git: Path, commit: str, dest: Path) -> int:
+    names = subprocess.run(["git", f"--git-dir={git}", "ls-tree", "-r", "--name-only", commit],
+                           capture_output=True, text=True, check=True).stdout.split()
+    count = 0
+    for name in names:
+        if not name.endswith(".py"):
+            continue
+        blob = subprocess.run(["git", f"--git-dir={git}", "show", f"{commit}:{name}"],
+                              capture_output=True)
+        if blob.returncode == 0:
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            (dest / name).write_bytes(blob.stdout)
+            count += 1
+    return count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mirror", type=Path, required=True)
+    args = parser.parse_args()
+    print("| repository @ commit | case | .py files | known bug found | other findings |")
+    print("|---|---|---|---|---|")
+    found_total = expected_total = 0
+    import os
+    for repo, commit, expected, note in CASES:
+        try:
+            git = git_dir(args.mirror, repo)
+        except FileNotFoundError as exc:
+            print(f"| {repo} @ {commit} | {note} | - | not available: {exc} | |", file=sys.stderr)
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            files = export(git, commit, Path(tmp))
+            here = os.getcwd()
+            os.chdir(tmp)
+            try:
+                result = lint_paths(["."], jobs=1, config=Config())
+            finally:
+                os.chdir(here)
+        got = [(f.path, f.code, f.line) for f in result.findings]
+        hits = [e for e in expected
+                if any(p == e[0] and c == e[1] and (e[2] is None or ln == e[2]) for p, c, ln in got)]
+        found_total += len(hits)
+        expected_total += len(expected)
+        matched = {g for g in got for e in hits
+                   if g[0] == e[0] and g[1] == e[1] and (e[2] is None or g[2] == e[2])}
+        others = ", ".join(f"{p}:{ln} {c}" for p, c, ln in got if (p, c, ln) not in matched)
+        status = "-" if not expected else f"{len(hits)}/{len(expected)}"
+        diag = f" ({len(result.diagnostics)} unparsable)" if result.diagnostics else ""
+        print(f"| {repo} @ {commit} | {note} | {files}{diag} | {status} | {others or 'none'} |")
+    print(f"\nknown bugs found: {found_total} of {expected_total}")
+
+
+if __name__ == "__main__":
+    main()
