@@ -3,7 +3,6 @@ files can be followed. Files are parsed on demand and cached (per process)."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any, Iterable
@@ -98,22 +97,21 @@ class Project:
         self._models[module] = model
         return model
 
-    def called_elsewhere(self, name: str, path: str) -> bool:
-        """Whether a linted file other than ``path`` calls ``name(...)`` (by text: cheap and
+    def called_elsewhere(self, name: str, module: str) -> bool:
+        """Whether a linted file other than ``module``'s calls ``name(...)`` (by text: cheap and
         conservative). Files are read once, on first use."""
         if self._calls is None:
             self._calls = {}
-            for file in self.by_module.values():
+            for other, file in self.by_module.items():
                 try:
                     with open(file, "rb") as fh:
-                        self._calls[os.path.realpath(file)] = fh.read()
+                        self._calls[other] = fh.read()
                 except OSError:
                     continue
-        here = os.path.realpath(path)
         needle = name.encode()
         pattern = re.compile(rb"\b" + re.escape(needle) + rb"\s*\(")
-        return any(pattern.search(data) for file, data in self._calls.items()
-                   if needle in data and file != here)
+        return any(pattern.search(data) for other, data in self._calls.items()
+                   if other != module and needle in data)
 
     def mentions(self, qualified: str, pattern: re.Pattern[str], near: str = "") -> bool:
         """Whether a linted file that ``resolve(qualified)`` may land in matches ``pattern``

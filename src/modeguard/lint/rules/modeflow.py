@@ -773,7 +773,7 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                     if mode is None and not callers.get(name) and \
                             ev.recv.split(".", 1)[0] in parameters(func) - {"self"} and (
                                 not _EVAL_SCOPE.match(short) or model.project is not None
-                                and model.project.called_elsewhere(short, src.path)):
+                                and model.project.called_elsewhere(short, src.module)):
                         # a helper handed its model by callers elsewhere: judged at those calls
                         # (another linted file), or not at all (a sampler nobody here calls)
                         continue
