@@ -710,7 +710,19 @@ def _in_modeguard_ctx(src: SourceFile, func: ast.AST, line: int) -> bool:
 
 def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
     src = model.src
-    callers = _call_sites(model)
+    # computed on first use: most files have no evaluation scope at all
+    lazy: dict[str, Any] = {}
+
+    def callers() -> dict[str, list[tuple[str, list[ast.stmt], ast.Call]]]:
+        if "callers" not in lazy:
+            lazy["callers"] = _call_sites(model)
+        return lazy["callers"]
+
+    def module_modes() -> dict[str, str]:
+        if "modes" not in lazy:
+            lazy["modes"] = {ev.recv: ev.mode for ev in model.events(src.tree.body)
+                             if ev.kind == "mode"}
+        return lazy["modes"]
     scopes: list[tuple[str, ast.AST]] = list(model.functions.items())
     top = [s for s in src.tree.body
            if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
@@ -719,7 +731,6 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                  for w in src.within(s, kind)} if model.no_grad_withs else set()
     if any(id(w) in top_withs for w in model.no_grad_withs):
         scopes.append(("<module>", ast.Module(body=top, type_ignores=[])))
-    module_modes = {ev.recv: ev.mode for ev in model.events(src.tree.body) if ev.kind == "mode"}
     for name, func in scopes:
         short = name.split(".")[-1]
         if short in _FRAMEWORK_EVAL or _decorated_modeguard(func) or _RECALIBRATION.search(short):
@@ -763,14 +774,14 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                     legacy_no_grad
                 mode = state.get(ev.recv)
                 if mode is None:
-                    mode = _mode_at_callers(model, callers, name, ev.recv)
-                if mode is None and short != "<module>" and not callers.get(name):
+                    mode = _mode_at_callers(model, callers(), name, ev.recv)
+                if mode is None and short != "<module>" and not callers().get(name):
                     # a global model: what the module-level code left it in
-                    mode = module_modes.get(ev.recv)
+                    mode = module_modes().get(ev.recv)
                 if mode in (TRAIN, None) and (under_no_grad or _EVAL_SCOPE.match(short)):
                     if mode is None and not under_no_grad:
                         continue  # a plain "test_*" name alone is weak evidence
-                    if mode is None and not callers.get(name) and \
+                    if mode is None and not callers().get(name) and \
                             ev.recv.split(".", 1)[0] in parameters(func) - {"self"} and (
                                 not _EVAL_SCOPE.match(short) or model.project is not None
                                 and model.project.called_elsewhere(short, src.module)):
