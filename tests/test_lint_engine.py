@@ -117,8 +117,12 @@ def test_parallel_jobs_give_the_same_result(tmp_path: Path) -> None:
      None),
     (b"y = " + b" + ".join(b"x" for _ in range(30000)) + b"\n", "nesting too deep"),
 ])
-def test_robust_one_diagnostic_per_bad_file(tmp_path: Path, content: bytes, message: str | None) -> None:
-    (tmp_path / "bad.py").write_bytes(content)
+@pytest.mark.parametrize("suffix", [b"", b"\nmodel.eval()\n"], ids=["syntax-check", "parsed"])
+def test_robust_one_diagnostic_per_bad_file(tmp_path: Path, content: bytes, message: str | None,
+                                           suffix: bytes) -> None:
+    # without a rule's trigger text a file is only syntax-checked, with one it is parsed: the
+    # same diagnostics either way
+    (tmp_path / "bad.py").write_bytes(content + suffix)
     (tmp_path / "good.py").write_text(BUGGY)
     result = lint_paths([tmp_path], config=Config())
     assert any(f.path.endswith("good.py") for f in result.findings)  # linting went on
@@ -127,6 +131,29 @@ def test_robust_one_diagnostic_per_bad_file(tmp_path: Path, content: bytes, mess
     else:
         (d,) = result.diagnostics
         assert d.path.endswith("bad.py") and message in d.message
+
+
+def test_files_no_rule_can_fire_in_are_syntax_checked_not_parsed(tmp_path: Path,
+                                                                 monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import modeguard.lint.engine as engine
+    from modeguard.lint.rules import triggered
+
+    assert triggered(("a", ("b", "c")), "xbc") and not triggered(("a", ("b", "c")), "xb")
+    (tmp_path / "plain.py").write_text("def add(a, b):\n    return a + b\n")
+    (tmp_path / "broken.py").write_text("def add(a, b:\n    return a + b\n")
+    (tmp_path / "net.py").write_text(BUGGY)
+    parsed: list[str] = []
+    real_parse = engine.ast.parse
+
+    def counting_parse(source, filename="<unknown>", **kw):  # type: ignore[no-untyped-def]
+        parsed.append(str(filename))
+        return real_parse(source, filename, **kw)
+    monkeypatch.setattr(engine.ast, "parse", counting_parse)
+    result = lint_paths([tmp_path], config=Config())
+    assert [Path(p).name for p in parsed] == ["net.py"]
+    (d,) = result.diagnostics
+    assert d.path.endswith("broken.py") and d.line == 1 and "syntax error" in d.message
+    assert {Path(f.path).name for f in result.findings} == {"net.py"}
 
 
 def test_huge_file_is_a_diagnostic(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
