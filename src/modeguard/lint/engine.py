@@ -129,9 +129,13 @@ class LintResult:
 
 
 def _excluded(path: Path, patterns: Sequence[str]) -> bool:
-    text = str(path.resolve())
-    return any(fnmatch.fnmatch(text, p) or fnmatch.fnmatch(text, p.rstrip("/") + "/*")
-               or fnmatch.fnmatch(path.name, p) for p in patterns)
+    return _matches(str(path.resolve()), path.name, patterns)
+
+
+def _matches(resolved: str, name: str, patterns: Sequence[str]) -> bool:
+    """Whether an exclude pattern matches a path (resolved), a folder above it, or its name."""
+    return any(fnmatch.fnmatch(resolved, p) or fnmatch.fnmatch(resolved, p.rstrip("/") + "/*")
+               or fnmatch.fnmatch(name, p) for p in patterns)
 
 
 def discover(paths: Iterable[str | Path], exclude: Sequence[str] = ()) -> list[Path]:
@@ -148,13 +152,14 @@ def discover(paths: Iterable[str | Path], exclude: Sequence[str] = ()) -> list[P
             raise FileNotFoundError(f"no such file or directory: {raw}")
         active = [pattern for pattern in exclude if not _excluded(p, [pattern])]
         for root, dirs, files in os.walk(p):
+            # each folder resolved once (not each file): patterns match resolved paths
+            real = os.path.realpath(root) if active else ""
             dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info")
-                             and not _excluded(Path(root) / d, active))
+                             and not (active and _matches(os.path.join(real, d), d, active)))
             for name in sorted(files):
-                if name.endswith(".py"):
-                    f = Path(root) / name
-                    if not _excluded(f, active):
-                        out.append(f)
+                if name.endswith(".py") and not (
+                        active and _matches(os.path.join(real, name), name, active)):
+                    out.append(Path(root) / name)
     return out
 
 

@@ -39,13 +39,13 @@ class SourceFile:
         return "\n".join(self.lines[first - 1:getattr(node, "end_lineno", None) or first])
 
     # Computed once per file and shared by every rule: the tree is walked a single time.
-    # Expression contexts and operators (``Load``, ``Add``, ...) are not indexed, nor are
-    # ``Name`` and ``Constant`` nodes (``of``/``within`` still find those, by walking).
+    # Only statements, calls and attributes are recorded (``of``/``within`` find the other
+    # kinds by walking).
 
     @cached_property
     def nodes(self) -> list[ast.AST]:
-        """The indexed nodes of the tree in source order (parents before children): every
-        node except contexts, operators, names and constants."""
+        """The recorded nodes of the tree in source order (parents before children): every
+        statement, call and attribute."""
         return self._index.nodes
 
     @cached_property
@@ -77,8 +77,8 @@ class SourceFile:
         isinstance(n, kind)]`` for an exact node type."""
         index = self._index
         first = index.position.get(id(stmt))
-        if first is None or kind in _LEAVES:  # not a statement of this tree, or not indexed
-            return [n for n in ast.walk(stmt) if type(n) is kind]
+        if first is None or kind not in _RECORDED:  # not a statement of this tree, or a kind
+            return _walk_sorted(stmt, kind)                # not recorded
         positions = index.positions.get(kind, ())
         lo = bisect_left(positions, first)
         hi = bisect_left(positions, index.end[first], lo)
@@ -97,8 +97,12 @@ class SourceFile:
 _SKIP_FIELDS = frozenset({"ctx", "op", "ops", "attr", "id", "name", "names", "asname", "module",
                           "level", "is_async", "type_comment", "conversion", "kind", "simple",
                           "type_ignores"})
-# childless and a third of all nodes: not indexed (``of``/``within`` walk the tree for them)
+# childless and a third of all nodes: not even visited
 _LEAVES = frozenset({ast.Name, ast.Constant, ast.alias})
+# the expression nodes the rules look up (statements are all recorded); the walk goes through
+# the others (a call can hide in any expression) without recording them, and ``of``/``within``
+# find those by walking the tree
+_RECORDED_EXPRESSIONS = frozenset({ast.Call, ast.Attribute})
 
 
 def _node_types() -> list[type]:
@@ -116,24 +120,34 @@ _CATEGORY: dict[type, int] = {
                                                     ast.boolop, ast.unaryop))
     else 2 if issubclass(kind, ast.stmt) else 1
     for kind in _node_types()}
+_RECORDED = frozenset(k for k, c in _CATEGORY.items() if c == 2 or k in _RECORDED_EXPRESSIONS) \
+    | {ast.Module}
 _DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-_PLANS: dict[type, tuple[tuple[str, ...], bool, bool]] = {}
+_PLANS: dict[type, tuple[tuple[str, ...], bool, bool, bool]] = {}
 
 
-def _plan(kind: type) -> tuple[tuple[str, ...], bool, bool]:
-    """(fields that can hold nodes, last first; is a statement; is a definition)."""
+def _plan(kind: type) -> tuple[tuple[str, ...], bool, bool, bool]:
+    """(fields that can hold nodes, last first; is a statement; is a definition; recorded)."""
     fields = tuple(reversed([f for f in kind._fields  # type: ignore[attr-defined]
                              if f not in _SKIP_FIELDS]))
-    plan = _PLANS[kind] = (fields, issubclass(kind, ast.stmt), issubclass(kind, _DEFS))
+    plan = _PLANS[kind] = (fields, issubclass(kind, ast.stmt), issubclass(kind, _DEFS),
+                           kind in _RECORDED)
     return plan
+
+
+def _walk_sorted(root: ast.AST, kind: type) -> list[Any]:
+    found = [n for n in ast.walk(root) if type(n) is kind]
+    if len(found) > 1:  # ast.walk is breadth-first: put them in source order
+        found.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
+    return found
 
 
 class _Index:
     """One iterative pass over a tree (deep nesting cannot overflow the stack).
 
-    ``nodes`` in source order; ``positions[type]`` the indices of that type's nodes;
-    ``position[id(stmt)]``/``end[i]``: each statement's subtree is ``nodes[i:end[i]]``; calls
-    grouped by statement and by scope.
+    ``nodes``: the statements, calls and attributes in source order; ``positions[type]`` the
+    indices of that type's nodes; ``position[id(stmt)]``/``end[i]``: each statement's subtree
+    is ``nodes[i:end[i]]``; calls grouped by statement and by scope.
     """
 
     __slots__ = ("nodes", "positions", "position", "end", "by_stmt", "by_scope", "_of")
@@ -145,7 +159,7 @@ class _Index:
         end: dict[int, int] = {}
         by_stmt: defaultdict[int, list[ast.Call]] = defaultdict(list)
         by_scope: defaultdict[int, list[ast.Call]] = defaultdict(list)
-        Call = ast.Call
+        Call, Attribute = ast.Call, ast.Attribute
         plans, category = _PLANS, _CATEGORY.get
         # entries: (node, id of its statement, id of its scope); (None, i, 0) marks the end
         # of statement i's subtree
@@ -156,18 +170,30 @@ class _Index:
             if node is None:
                 end[owner] = len(nodes)
                 continue
-            i = len(nodes)
-            add(node)
             kind = type(node)
-            positions[kind].append(i)
-            fields, is_stmt, is_def = plans.get(kind) or _plan(kind)
-            if is_stmt:
-                owner = id(node)
-                position[owner] = i
-                push((None, i, 0))
-            elif kind is Call:
-                by_stmt[owner].append(node)
-                by_scope[scope].append(node)
+            if kind is Attribute:  # a chain a.b.c: recorded link by link, without the stack
+                while True:
+                    positions[kind].append(len(nodes))
+                    add(node)
+                    node = node.value
+                    kind = type(node)
+                    if kind is not Attribute:
+                        break
+                if category(kind, 0):
+                    push((node, owner, scope))
+                continue
+            fields, is_stmt, is_def, recorded = plans.get(kind) or _plan(kind)
+            if recorded:
+                i = len(nodes)
+                add(node)
+                positions[kind].append(i)
+                if is_stmt:
+                    owner = id(node)
+                    position[owner] = i
+                    push((None, i, 0))
+                elif kind is Call:
+                    by_stmt[owner].append(node)
+                    by_scope[scope].append(node)
             # a definition's body statements are its own scope; decorators and defaults are not
             inner = id(node) if is_def else scope
             # children pushed last field first, last item first: popped in source order
@@ -191,8 +217,8 @@ class _Index:
 
     def of(self, kind: type) -> list[Any]:
         found = self._of.get(kind)
-        if found is None and kind in _LEAVES:
-            found = self._of[kind] = [n for n in ast.walk(self.nodes[0]) if type(n) is kind]
+        if found is None and kind not in _RECORDED:
+            found = self._of[kind] = _walk_sorted(self.nodes[0], kind)
         elif found is None:
             nodes = self.nodes
             found = self._of[kind] = [nodes[i] for i in self.positions.get(kind, ())]
