@@ -3,12 +3,17 @@
 Corpus (`--corpus`), always plus modeguard's fixture corpus `tests/lint_corpus`:
 `nn` (default) = the installed `torch/nn` package (136 files); `nn-modules` = only
 `torch/nn/modules/*.py` (28 large files, the figure quoted in issue 5); `torch` = every .py file
-of the installed torch package (issue 5's corpus: impractical here, TorchFix alone ran for more
-than 10 minutes single-job on it before we stopped it, and pylint is slower still). Each tool runs
-as its own console script (what a user or CI runs: start-up included), single job and with all
-cores, repetitions interleaved; median wall time; every tool's modules byte-compiled; files/s
-and throughput ratios against modeguard. pylint runs with its default checkers: the dslinter plugin does not install on
-Python 3.11 here (its build fails on an old `wrapt`), so plain pylint stands in for it.
+of the installed torch package (issue 5's corpus; single job, TorchFix and pylint take tens of
+minutes each on it). Each tool runs as its own console script (what a user or CI runs: start-up
+included), single job and with all cores, every tool's modules byte-compiled; files/s and
+throughput ratios against modeguard. modeguard is fast enough to be timed before every anchor
+run and once more at the end, so its median comes from runs spread over the whole benchmark
+(the machine's speed drifts over a long run). A reference row, `ast.parse only`, is one Python
+process that reads and parses every file with the standard library and does nothing else
+(automatic garbage collection off, as modeguard runs): the floor of any linter that parses each
+file into a Python syntax tree. pylint runs with its default checkers: the dslinter plugin does
+not install on Python 3.11 here (its build fails on an old `wrapt`), so plain pylint stands in
+for it.
 
 Run:  .venv/bin/pip install -e ".[bench]" && .venv/bin/python benchmarks/lint_speed.py \
           [--corpus nn|nn-modules|torch] [--reps 3] [--single-job] [--timeout SECONDS]
@@ -41,16 +46,32 @@ def corpus(kind: str) -> list[str]:
     return [str(p) for p in sources + fixtures]
 
 
-def commands(files: list[str], jobs: int) -> dict[str, list[str]]:
+PARSE_ONLY = """
+import ast, gc, sys
+gc.disable()
+for name in open(sys.argv[1]).read().splitlines():
+    with open(name, "rb") as fh:
+        data = fh.read()
+    try:
+        ast.parse(data)
+    except (SyntaxError, ValueError):
+        pass
+"""
+
+
+def commands(files: list[str], jobs: int, listing: str) -> dict[str, list[str]]:
     cores = str(os.cpu_count() or 1)
     j = "1" if jobs == 1 else cores
-    return {
+    cmds = {
         "modeguard": [str(BIN / "modeguard"), "lint", "--select", "ALL", "--jobs",
                       "1" if jobs == 1 else "0", *files],
         "torchfix": [str(BIN / "torchfix"), "--select", "ALL", "--jobs", j, *files],
         "pylint": [str(BIN / "pylint"), "--jobs", "1" if jobs == 1 else "0",
                    "--persistent=n", "--score=n", *files],
     }
+    if jobs == 1:
+        cmds["ast.parse only"] = [sys.executable, "-c", PARSE_ONLY, listing]
+    return cmds
 
 
 def run(cmd: list[str], timeout: float | None = None) -> tuple[float, bool]:
@@ -88,25 +109,32 @@ def main() -> None:
     print()
     print("| jobs | tool | seconds | files/s | modeguard throughput / tool |")
     print("|---|---|---|---|---|")
+    listing = ROOT / "benchmarks" / ".lint_speed_files.txt"
+    listing.write_text("\n".join(files) + "\n")
     for jobs in (1,) if args.single_job else (1, 0):
-        cmds = commands(files, jobs)
+        cmds = commands(files, jobs, str(listing))
         times: dict[str, list[float]] = {name: [] for name in cmds}
         stopped: set[str] = set()
+        others = [name for name in cmds if name != "modeguard"]
         for rep in range(args.reps):
-            names = list(cmds)
-            for name in names[rep % 3:] + names[:rep % 3]:
-                dt, finished = run(cmds[name], args.timeout)
-                times[name].append(dt)
-                if not finished:
-                    stopped.add(name)
+            for name in others[rep % len(others):] + others[:rep % len(others)]:
+                for tool in ("modeguard", name):
+                    dt, finished = run(cmds[tool], args.timeout)
+                    times[tool].append(dt)
+                    if not finished:
+                        stopped.add(tool)
+        times["modeguard"].append(run(cmds["modeguard"], args.timeout)[0])
         med = {k: statistics.median(v) for k, v in times.items()}
         label = "1" if jobs == 1 else f"all ({os.cpu_count()})"
         for name, t in med.items():
             more = "> " if name in stopped else ""
-            ratio = "-" if name == "modeguard" else f"{more}{t / med['modeguard']:.0f}x"
-            print(f"| {label} | {name} | {more}{t:.2f} | {'< ' if more else ''}"
+            r = t / med["modeguard"]
+            ratio = "-" if name == "modeguard" else f"{more}{r:.0f}x" if r >= 10 else f"{r:.2f}x"
+            runs = f" ({len(times[name])} runs, {min(times[name]):.2f}-{max(times[name]):.2f})" \
+                if len(times[name]) > 1 else ""
+            print(f"| {label} | {name} | {more}{t:.2f}{runs} | {'< ' if more else ''}"
                   f"{len(files) / t:.1f} | {ratio} |", flush=True)
-
+    listing.unlink()
 
 if __name__ == "__main__":
     main()

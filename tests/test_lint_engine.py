@@ -228,3 +228,27 @@ def test_flake8_plugin_reports_the_same_codes(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=300)
     codes = [line.split()[1] for line in res.stdout.splitlines()]
     assert codes == ["MG201", "MG201", "MG201", "MG303"], res.stdout + res.stderr
+
+
+def test_without_automatic_gc_the_engine_collects_when_memory_grows(tmp_path: Path,
+                                                                    monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    import modeguard.lint.engine as engine
+    for i in range(200):
+        (tmp_path / f"m{i}.py").write_text("x = 1\n")
+    peaks = iter([100.0, 1000.0, 1100.0, 2000.0])
+    monkeypatch.setattr(engine, "_peak_mib", lambda: next(peaks))
+    monkeypatch.setattr(engine, "_collected_at", 0.0)
+    monkeypatch.setattr(engine, "_linted", 0)
+    calls: list[int] = []
+    monkeypatch.setattr(engine.gc, "collect", lambda *a: calls.append(1) or 0)
+    monkeypatch.setattr(engine.gc, "freeze", lambda: None)
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        lint_paths([tmp_path], jobs=1, config=Config())
+    finally:
+        if was:
+            gc.enable()
+    assert len(calls) == 1  # at file 200: 1000 MiB > 0 + 512; at file 100: 100 MiB is not

@@ -200,8 +200,8 @@ def lint_command(paths: tuple[str, ...], fmt: str, select: tuple[str, ...],
 
     # this process exists only to lint, and a file's syntax tree and analysis are free of
     # reference cycles (freed as soon as the next file starts): the cyclic collector would only
-    # rescan the ~100,000 objects each parse creates. The engine collects every few hundred
-    # files, so memory stays bounded even if a rule ever does build a cycle.
+    # rescan the ~100,000 objects each parse creates. The engine collects whenever the peak
+    # memory has grown by 512 MiB, so memory stays bounded even if a rule ever builds cycles.
     gc.freeze()
     gc.disable()
     try:
