@@ -6,8 +6,8 @@ from __future__ import annotations
 import ast
 from typing import Iterator
 
-from modeguard.findings import Finding
-from modeguard.lint.astutil import (arg, call_name, is_zero, looks_like_module,
+from modeguard.findings import Finding, Severity
+from modeguard.lint.astutil import (arg, call_name, dotted, is_zero, keyword, looks_like_module,
                                     mentions_training, methods, parameters, self_attr)
 from modeguard.lint.source import SourceFile
 
@@ -76,11 +76,16 @@ def check(src: SourceFile) -> Iterator[Finding]:
             continue  # gating on self.training only makes sense in an nn.Module
         gates: _Gates | None = None  # built only for methods that call dropout or attention
         for node in src.within(func, ast.Call):
-            name = call_name(node, imports)
+            name = call_name(node, imports) or dotted(node.func)
             if name is None:
                 continue
             spec = None if name in _FUNCTIONAL else _attention_spec(name)
             if spec is None and name not in _FUNCTIONAL:
+                if func.name != "__init__" and _passes_dropout_p(node, name):
+                    if gates is None:
+                        gates = _Gates(src, func)
+                        gates.gated_names |= parameters(func) - {"self"}
+                    yield from _attention(src, node, name, ("dropout_p", -1), gates, known=False)
                 continue
             if gates is None:
                 gates = _Gates(src, func)
@@ -113,19 +118,29 @@ def _functional(src: SourceFile, node: ast.Call, short: str, gates: _Gates) -> I
                   hint="pass training=self.training (or use an nn.Dropout module)")
 
 
+def _passes_dropout_p(node: ast.Call, name: str) -> bool:
+    """A call to an unknown function (an attention wrapper such as ``self._attention_call``)
+    with SDPA's ``dropout_p=`` keyword and no ``training=`` of its own; not a constructor."""
+    return any(k.arg == "dropout_p" for k in node.keywords) and \
+        not any(k.arg == "training" for k in node.keywords) and \
+        not name.rsplit(".", 1)[-1][:1].isupper()
+
+
 def _attention(src: SourceFile, node: ast.Call, name: str, spec: tuple[str, int],
-               gates: _Gates) -> Iterator[Finding]:
+               gates: _Gates, known: bool = True) -> Iterator[Finding]:
     kw, pos = spec
-    value = arg(node, kw, pos)
+    value = arg(node, kw, pos) if pos >= 0 else keyword(node, kw)
     if value is None or _gated(value, gates) or id(node) in gates.guarded:
         return
     if isinstance(value, ast.Constant) and not isinstance(value.value, (int, float)):
         return
     short = name.rsplit(".", 1)[-1]
+    what = "attention dropout stays on" if known else \
+        f"if {short}() hands it to scaled_dot_product_attention, dropout stays on"
     yield Finding("MG202",
-                  f"{short}({kw}=...) is not gated on self.training: attention dropout stays on "
-                  "at evaluation time",
+                  f"{short}({kw}=...) is not gated on self.training: {what} at evaluation time",
                   path=src.path, line=node.lineno, col=node.col_offset,
+                  severity=None if known else Severity.WARNING,
                   hint=f"pass {kw}=p if self.training else 0.0")
 
 

@@ -26,8 +26,9 @@ from modeguard.lint.astutil import dotted, parameters
 from modeguard.lint.source import SourceFile
 
 EVAL, TRAIN, RESTORED = "eval", "train", "restored"
-_OPTIMIZER = re.compile(r"(^|[._])(opt|optim|optimizer|optimiser|scaler|.*_opt|.*optimizer)$",
-                        re.I)
+# optimizer, self.opt, opt_d, optimizerG, d_optim, g_optimizer, scaler, discr_scaler
+_OPTIMIZER = re.compile(r"(^|[._])([a-z0-9]*_?)?(opt|optim|optimizer|optimiser|scaler)"
+                        r"(_?[a-z0-9]{1,3})?$", re.I)
 _MODELISH = re.compile(r"(^|[._])(model|net|network|module|encoder|decoder|backbone|"
                        r"classifier|generator|discriminator|student|policy|head|unet|"
                        r"transformer|teacher|critic|actor|extractor|"
@@ -48,6 +49,10 @@ _RECALIBRATION = re.compile(r"(^|_)(bn|batch_?norm|precise|recalib)", re.I)
 _FRAMEWORK_EVAL = {"validation_step", "test_step", "predict_step", "validation_epoch_end",
                    "on_validation_epoch_end", "test_epoch_end"}
 _NO_GRAD = ("no_grad", "inference_mode", "enable_grad")
+_NESTED_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# averaged copies (EMA, SWA) live in eval mode and are never stepped
+_AVERAGED = re.compile(r"(^|[._])(ema|swa|averaged|avg)([._]|$)|_(ema|swa)$", re.I)
+_TEST_FILE = re.compile(r"(^|[/\\])(test_[^/\\]*|[^/\\]*_test)\.py$")  # pytest's file names
 _MODEGUARD_CTX = ("eval_mode", "inference", "train_mode")
 
 
@@ -144,6 +149,9 @@ class Summary:
     # an evaluation function's forwards of a parameter it never switches itself:
     # (parameter receiver, line, path, under no_grad); the caller decides their mode
     evaluates: list[tuple[str, int, str, bool]] = field(default_factory=list)
+    # the mode of what it returns, set inside it (a loader that ends with model.eval() and
+    # return model): (mode, line, path) of that mode call
+    returns: tuple[str, int, str] | None = None
 
 
 @dataclass
@@ -157,6 +165,28 @@ class _Event:
     implicit: bool = False  # set by a loader, not by an eval() call (from_pretrained)
 
 
+def _loop_aliases(loop: ast.For | ast.AsyncFor) -> dict[str, list[str]]:
+    """``for m in (model, ema):`` -> {"m": ["model", "ema"]}; also ``for m, name in ((a, "a"),
+    (b, "b")):``. Only loops over literal tuples and lists of names."""
+    items = loop.iter.elts if isinstance(loop.iter, (ast.Tuple, ast.List)) else None
+    if not items:
+        return {}
+    targets = [loop.target] if isinstance(loop.target, ast.Name) else \
+        list(loop.target.elts) if isinstance(loop.target, ast.Tuple) else []
+    out: dict[str, list[str]] = {}
+    for i, target in enumerate(targets):
+        if not isinstance(target, ast.Name):
+            continue
+        if len(targets) == 1:
+            names = [dotted(e) for e in items]
+        else:
+            names = [dotted(e.elts[i]) if isinstance(e, ast.Tuple) and len(e.elts) == len(targets)
+                     else None for e in items]
+        if all(names):
+            out[target.id] = names  # type: ignore[assignment]
+    return out
+
+
 def _set_mode(state: dict[str, Any], recv: str, value: Any) -> None:
     """``recv.train()``/``eval()`` sets the mode of everything below it too (``model.train()``
     also switches ``model.module`` and ``model.encoder``)."""
@@ -165,6 +195,17 @@ def _set_mode(state: dict[str, Any], recv: str, value: Any) -> None:
     for key in state:
         if key.startswith(prefix):
             state[key] = value
+
+
+def _mode_of(state: dict[str, Any], recv: str) -> Any:
+    """The mode ``recv`` was last set to, by itself or through a parent (``model.eval()``
+    covers ``model.encoder`` and ``model._forward_encoder``)."""
+    while True:
+        if recv in state:
+            return state[recv]
+        recv, dot, _ = recv.rpartition(".")
+        if not dot:
+            return None
 
 
 class FileModel:
@@ -201,6 +242,7 @@ class FileModel:
         self._busy: set[str] = set()
         self._events: dict[tuple[int, int], list[_Event]] = {}
         self._loop_level = 0
+        self._aliases: dict[str, list[str]] = {}  # loop variables over literal model tuples
         self.stmt_calls, self.scope_calls = src.calls_by_statement, src.calls_by_scope
         calls = src.of(ast.Call)
         # only attribute calls can step or run backward: one pass over those
@@ -224,6 +266,15 @@ class FileModel:
         self.not_models = set(src.imports.names) | {
             n.name for n in src.tree.body
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+    @property
+    def scope_functions(self) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+        """Every function and method of the file to analyse as a scope: ``name`` and
+        ``self.name`` as calls resolve them, plus ``Class.name`` for a method whose name an
+        earlier class already uses (calls cannot tell them apart, the scopes still count)."""
+        shadowed = [(key, f) for key, f in self.methods.items()
+                    if self.functions.get("self." + key.split(".", 1)[1]) is not f]
+        return list(self.functions.items()) + shadowed
 
     def may_step(self) -> bool:
         """Whether an optimizer step can be reached from this file at all: a step here, or in
@@ -262,6 +313,7 @@ class FileModel:
                 elif ev.kind == "step" and not result.steps:
                     result.steps = True
                     result.at_step = dict(state)
+            result.returns = self._returned_mode(func, state)
             # a model the function builds for itself (net = Net(); net.eval()) is not the
             # caller's model, even under the same name
             local = _local_names(self.src, func) - set(result.params)
@@ -275,6 +327,22 @@ class FileModel:
         finally:
             self._busy.discard(name)
             self._loop_level = outer_level
+
+    def _returned_mode(self, func: ast.AST,
+                       state: dict[str, tuple[str, int, str]]) -> tuple[str, int, str] | None:
+        """The mode every ``return`` of the function hands back, if it set one."""
+        nested = [(d.lineno, d.end_lineno or d.lineno) for kind in _NESTED_DEFS
+                  for d in self.src.within(func, kind) if d is not func]
+        found = None
+        for ret in self.src.within(func, ast.Return):
+            if any(a <= ret.lineno <= b for a, b in nested):
+                continue  # a nested function's return
+            recv = _receiver(ret.value) if ret.value is not None else None
+            mode = _mode_of(state, recv) if recv is not None else None
+            if mode is None or found is not None and found[0] != mode[0]:
+                return None
+            found = mode
+        return found
 
     def _evaluates(self, name: str, func: ast.AST, params: list[str]) -> list[
             tuple[str, int, str, bool]]:
@@ -320,6 +388,8 @@ class FileModel:
             # twice, so that what one iteration leaves behind reaches the next; only the two
             # outermost loop levels are doubled (nested loops would otherwise grow 2**depth)
             self._loop_level += 1
+            aliases = _loop_aliases(stmt) if not isinstance(stmt, ast.While) else {}
+            self._aliases.update(aliases)
             try:
                 body = self.events(stmt.body, depth)
                 yield from body
@@ -327,6 +397,8 @@ class FileModel:
                     yield from body
             finally:
                 self._loop_level -= 1
+                for name in aliases:
+                    self._aliases.pop(name, None)
             yield from self.events(stmt.orelse, depth)
             return
         if isinstance(stmt, ast.If):
@@ -359,13 +431,25 @@ class FileModel:
             return
         yield from self._expr_events(stmt, depth)
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
-                isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute) \
-                and stmt.value.func.attr == "from_pretrained":
-            # Hugging Face (transformers, diffusers) from_pretrained() returns the model in
-            # eval mode: as if the script had called eval() itself
+                isinstance(stmt.value, ast.Call):
+            value = stmt.value
+            while isinstance(value.func, ast.Attribute) and value.func.attr in _CHAINABLE and \
+                    isinstance(value.func.value, ast.Call):
+                value = value.func.value  # load(path).to(device)
             recv = _receiver(stmt.targets[0])
-            if recv is not None:
+            if recv is None:
+                return
+            if isinstance(value.func, ast.Attribute) and value.func.attr == "from_pretrained":
+                # Hugging Face (transformers, diffusers) from_pretrained() returns the model in
+                # eval mode: as if the script had called eval() itself
                 yield _Event("mode", stmt.lineno, recv, EVAL, implicit=True)
+                return
+            found = self._callee_summary(value) if depth < 4 else None
+            if found is not None and found[0].returns is not None:
+                # model = load_model(path), where load_model() ends with model.eval()
+                mode, line, path = found[0].returns
+                yield _Event("mode", line, recv, mode, via=stmt.lineno,
+                             path="" if path == self.src.path else path)
 
     def _expr_events(self, stmt: ast.stmt, depth: int) -> Iterator[_Event]:
         """Events of the calls in a statement's own expressions (a compound statement's
@@ -374,7 +458,9 @@ class FileModel:
         for call in calls:  # sorted: inner calls (arguments) run before outer ones
             mode = _mode_call(call)
             if mode is not None:
-                yield _Event("mode", call.lineno, mode[0], mode[1])
+                head, dot, rest = mode[0].partition(".")
+                for target in self._aliases.get(head, (head,)):  # for m in (a, b): m.eval()
+                    yield _Event("mode", call.lineno, target + dot + rest, mode[1])
                 continue
             if _is_step(call):
                 yield _Event("step", call.lineno)
@@ -476,8 +562,15 @@ class FileModel:
         for sub in self.src.within(node, ast.Call):
             name = self.src.imports.resolve(sub.func) or ""
             tail = name.rsplit(".", 1)[-1]
-            if _SENSITIVE_LAYER.match(tail) or tail in ("dropout", "dropout2d", "alpha_dropout",
-                                                        "scaled_dot_product_attention"):
+            # a class of the linted project is judged by its body, not by its name
+            target = self.project.resolve(name, near=self.src.module) \
+                if name not in self.classes and self.project is not None and "." in name and \
+                not name.startswith(("torch.", "nn.")) else None
+            if target is not None and target[1] not in target[0].classes:
+                target = None
+            if name not in self.classes and target is None and (
+                    _SENSITIVE_LAYER.match(tail) or tail in (
+                        "dropout", "dropout2d", "alpha_dropout", "scaled_dot_product_attention")):
                 if tail.startswith("InstanceNorm") and not any(
                         k.arg == "track_running_stats" for k in sub.keywords):
                     continue
@@ -496,10 +589,8 @@ class FileModel:
                 continue  # a method of a value (x.new_zeros(...), h.view(...)), not a layer
             if name in self.classes:
                 inner = self.class_sensitive(name, seen)
-            elif self.project is not None and "." in name:
-                target = self.project.resolve(name, near=self.src.module)
-                inner = target[0].class_sensitive(target[1], seen) \
-                    if target is not None and target[1] in target[0].classes else None
+            elif target is not None:
+                inner = target[0].class_sensitive(target[1], seen)
             else:
                 inner = None
             if inner:
@@ -605,8 +696,8 @@ def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterat
                     if mode != EVAL or (path, line) in reported:
                         continue
                     known = model.sensitive(recv)
-                    if recv in model.pinned:
-                        continue
+                    if recv in model.pinned or _AVERAGED.search(recv):
+                        continue  # pinned by modeguard, or an EMA/SWA copy (never stepped)
                     if known is False:
                         continue  # its class has no mode-sensitive layer: the mode is harmless
                     if known is None and not _MODELISH.search(recv) and \
@@ -723,7 +814,56 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
             lazy["modes"] = {ev.recv: ev.mode for ev in model.events(src.tree.body)
                              if ev.kind == "mode"}
         return lazy["modes"]
-    scopes: list[tuple[str, ast.AST]] = list(model.functions.items())
+    def owner_class(func: ast.AST) -> ast.ClassDef | None:
+        owner = model.owner.get(id(func))
+        return next((c for c in src.tree.body if isinstance(c, ast.ClassDef) and
+                     c.name == owner), None) if owner is not None else None
+
+    def in_module(func: ast.AST) -> bool:  # a method of an nn.Module-like class
+        from modeguard.lint.astutil import looks_like_module
+
+        cls, seen = owner_class(func), set()
+        while cls is not None and cls.name not in seen:
+            if looks_like_module(cls):
+                return True
+            seen.add(cls.name)  # class XAdapter(BaseAdapter), BaseAdapter(nn.Module) here
+            bases = {dotted(b) for b in cls.bases}
+            cls = next((c for c in src.tree.body if isinstance(c, ast.ClassDef) and
+                        c.name in bases), None)
+        return False
+
+    def only_eval_in_class(func: ast.AST, recv: str) -> bool:
+        owner = model.owner.get(id(func))
+        if owner is None:
+            return False
+        modes = {ev.mode for key, method in model.methods.items()
+                 if key.startswith(owner + ".") and method is not func
+                 for ev in model.events(method.body)
+                 if ev.kind == "mode" and (recv == ev.recv or recv.startswith(ev.recv + "."))}
+        return modes == {EVAL}
+
+    def frozen_submodule(func: ast.AST, recv: str) -> bool:
+        """``self.x(...)`` in a module's method is a submodule the module only ever runs
+        without gradients (a frozen feature extractor or teacher), not one of its methods and
+        not a submodule it trains elsewhere (a sampling pass under no_grad)."""
+        cls = owner_class(func)
+        attr = recv.split(".")[1]
+        if cls is None or recv.count(".") != 1 or attr in model.method_owners or not any(
+                isinstance(t, ast.Attribute) and t.attr == attr and dotted(t.value) == "self"
+                for a in src.within(cls, ast.Assign) for t in a.targets):
+            return False  # a method (perhaps inherited), or nothing this class sets up
+        for method in cls.body:
+            if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or \
+                    _decorated_no_grad(method):
+                continue
+            blocks = [w for w in model.no_grad_withs
+                      if method.lineno <= w.lineno <= (method.end_lineno or method.lineno)]
+            for call in src.within(method, ast.Call):
+                if dotted(call.func) == recv and not any(
+                        b.lineno <= call.lineno <= (b.end_lineno or b.lineno) for b in blocks):
+                    return False  # run with gradients somewhere: trained with the module
+        return True
+    scopes: list[tuple[str, ast.AST]] = model.scope_functions
     top = [s for s in src.tree.body
            if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     # no_grad blocks of the script itself (nested in its loops too), not of its functions
@@ -731,10 +871,13 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                  for w in src.within(s, kind)} if model.no_grad_withs else set()
     if any(id(w) in top_withs for w in model.no_grad_withs):
         scopes.append(("<module>", ast.Module(body=top, type_ignores=[])))
+    unit_tests = bool(_TEST_FILE.search(src.path))
     for name, func in scopes:
         short = name.split(".")[-1]
         if short in _FRAMEWORK_EVAL or _decorated_modeguard(func) or _RECALIBRATION.search(short):
             continue  # framework-managed, modeguard-managed, or BatchNorm recalibration
+        if unit_tests and short.startswith("test"):
+            continue  # a unit test runs toy models in whatever mode it means to test
         first = getattr(func, "lineno", 0)
         last = getattr(func, "end_lineno", None) or 10**9
         if short == "<module>":
@@ -743,15 +886,20 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         else:
             blocks = [w for w in model.no_grad_withs if first <= w.lineno <= last]
             trains = any(first <= n <= last for n in model.gradient_lines)
-        eval_scope = bool(_EVAL_SCOPE.match(short)) or bool(blocks) or _decorated_no_grad(func)
         body = func.body  # type: ignore[attr-defined]
+        # loops over validation or test data inside a training function, computing no
+        # gradients themselves: an evaluation written inline, perhaps without no_grad
+        loops = _evaluation_loops(src, body, model.gradient_lines) \
+            if trains and short != "<module>" else []
+        eval_scope = bool(_EVAL_SCOPE.match(short)) or bool(blocks) or \
+            _decorated_no_grad(func) or bool(loops)
         if not eval_scope:
             continue
         if trains:
             # a scope that computes gradients: only its no_grad loops over validation or test
             # data evaluate (a GAN's samples or an EMA teacher under no_grad are deliberate)
             blocks = [b for b in blocks if _evaluates(src, func.body, b)]  # type: ignore[attr-defined]
-            if not blocks:
+            if not blocks and not loops:
                 continue
         state: dict[str, str] = {}
         seen: set[str] = set()
@@ -761,7 +909,7 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
             if ev.kind == "mode":
                 _set_mode(state, ev.recv, ev.mode)
             elif trains and ev.kind == "forward" and not any(
-                    b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in blocks):
+                    b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in blocks + loops):
                 continue
             elif ev.kind == "forward" and ev.recv not in seen and ev.recv not in model.pinned \
                     and model.sensitive(ev.recv) is not False \
@@ -772,13 +920,22 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                 under_no_grad = _decorated_no_grad(func) or any(
                     b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in blocks) or \
                     legacy_no_grad
-                mode = state.get(ev.recv)
+                mode = _mode_of(state, ev.recv)
                 if mode is None:
                     mode = _mode_at_callers(model, callers(), name, ev.recv)
                 if mode is None and short != "<module>" and not callers().get(name):
                     # a global model: what the module-level code left it in
-                    mode = module_modes().get(ev.recv)
-                if mode in (TRAIN, None) and (under_no_grad or _EVAL_SCOPE.match(short)):
+                    mode = _mode_of(module_modes(), ev.recv)
+                if mode is None and ev.recv.startswith("self.") and (
+                        in_module(func) and not frozen_submodule(func, ev.recv) or
+                        only_eval_in_class(func, ev.recv)):
+                    # a model's own method or trained submodule (the caller sets the mode), or
+                    # an attribute the class's other methods only ever put in eval (a teacher
+                    # set up in setup())
+                    continue
+                inline = any(b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in loops)
+                if mode in (TRAIN, None) and (under_no_grad or _EVAL_SCOPE.match(short) or
+                                              inline and mode == TRAIN):
                     if mode is None and not under_no_grad:
                         continue  # a plain "test_*" name alone is weak evidence
                     if mode is None and not callers().get(name) and \
@@ -823,6 +980,21 @@ def _words(expr: ast.AST) -> list[str]:
             else dotted(node) if isinstance(node, (ast.Name, ast.Attribute)) else None
         if text:
             out.extend(re.split(r"[._\s]", text))
+    return out
+
+
+def _evaluation_loops(src: SourceFile, body: list[ast.stmt],
+                      gradient_lines: list[int]) -> list[ast.AST]:
+    """The loops of a function body over validation or test data (``for x in val_loader:``)
+    that run no backward or optimizer step themselves."""
+    out: list[ast.AST] = []
+    for stmt in body:
+        for kind in (ast.For, ast.AsyncFor):
+            for loop in src.within(stmt, kind):
+                end = loop.end_lineno or loop.lineno
+                if any(_EVAL_DATA.match(w) for w in _words(loop.iter)) and not any(
+                        loop.lineno <= n <= end for n in gradient_lines):
+                    out.append(loop)
     return out
 
 
@@ -963,7 +1135,7 @@ def _mg301(model: FileModel) -> Iterator[Finding]:
             if isinstance(item, ast.FunctionDef) and item.name == "train" and \
                     any(_bn_checks(src, n.test) for n in src.within(item, ast.If)):
                 return
-    scopes = [src.tree.body] + [f.body for f in model.functions.values()]
+    scopes = [src.tree.body] + [f.body for _, f in model.scope_functions]
     freeze_lines = {line for _, line in freezes}
     for body in scopes:
         events = list(model.events(body))
@@ -1070,7 +1242,7 @@ def _mg103(model: FileModel) -> Iterator[Finding]:
     create) to eval mode and returns without restoring the previous mode (opinionated)."""
     src = model.src
     freezes = {line for _, line in model.freezes}
-    for name, func in model.functions.items():
+    for name, func in model.scope_functions:
         if not any(_mode_call(c) for c in model.scope_calls.get(id(func), ())):
             continue  # no train()/eval() in its own statements
         final: dict[str, tuple[str, int]] = {}
@@ -1111,7 +1283,7 @@ def _mg102_in_other_files(model: FileModel,
         return any(isinstance(c.func, ast.Name) and c.func.id in imported and
                    _EVAL_SCOPE.match(c.func.id) for c in model.scope_calls.get(key, ()))
 
-    keys = {"<module>": id(src.tree), **{n: id(f) for n, f in model.functions.items()}}
+    keys = {"<module>": id(src.tree), **{n: id(f) for n, f in model.scope_functions}}
     for name, body in scopes:
         if not calls_evaluation(keys[name]):
             continue
@@ -1123,7 +1295,7 @@ def _mg102_in_other_files(model: FileModel,
             elif ev.kind == "step":
                 stepped = True
             elif ev.kind == "evaluates":
-                mode = state.get(ev.recv)
+                mode = _mode_of(state, ev.recv)
                 if mode is None and (stepped or _trained_somewhere(model, ev.recv)):
                     mode = TRAIN  # a model that was trained and never switched: train mode
                 if mode not in (TRAIN, RESTORED) or model.sensitive(ev.recv) is False:
@@ -1141,7 +1313,7 @@ def _mg102_in_other_files(model: FileModel,
 
 def check(src: SourceFile) -> Iterator[Finding]:
     model = FileModel(src)
-    scopes = [("<module>", src.tree.body)] + [(n, f.body) for n, f in model.functions.items()]
+    scopes = [("<module>", src.tree.body)] + [(n, f.body) for n, f in model.scope_functions]
     yield from _mg101(model, scopes)
     yield from _mg102_mg401(model)
     yield from _mg102_in_other_files(model, scopes)
