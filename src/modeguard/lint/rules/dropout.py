@@ -147,6 +147,11 @@ def _attention(src: SourceFile, node: ast.Call, name: str, spec: tuple[str, int]
 def _mutation(src: SourceFile, cls: ast.ClassDef, func: ast.AST) -> Iterator[Finding]:
     if "train" not in src.text_of(func):
         return
+    # attributes forward() resets on every call (self.loss = 0 at its top) are per-call
+    # results, not state that outlives the call
+    reset = {attr for stmt in func.body if isinstance(stmt, (ast.Assign, ast.AnnAssign))
+             for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
+             if (attr := self_attr(t)) is not None}
     for node in src.within(func, ast.If):
         if not mentions_training(node.test):
             continue
@@ -157,7 +162,7 @@ def _mutation(src: SourceFile, cls: ast.ClassDef, func: ast.AST) -> Iterator[Fin
                 targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
                 for t in targets:
                     attr = self_attr(t)
-                    if attr is not None and attr not in ("training",):
+                    if attr is not None and attr != "training" and attr not in reset:
                         yield Finding(
                             "MG203",
                             f"forward() sets self.{attr} depending on the mode: one evaluation "

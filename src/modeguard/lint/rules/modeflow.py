@@ -152,6 +152,10 @@ class Summary:
     # the mode of what it returns, set inside it (a loader that ends with model.eval() and
     # return model): (mode, line, path) of that mode call
     returns: tuple[str, int, str] | None = None
+    # its steps all sit under ``if not P:`` (P, False) or ``if P:`` (P, True), P a parameter;
+    # ``default``: P's default value when it has a constant one
+    step_guard: tuple[str, bool] | None = None
+    guard_default: Any = None
 
 
 @dataclass
@@ -314,6 +318,8 @@ class FileModel:
                     result.steps = True
                     result.at_step = dict(state)
             result.returns = self._returned_mode(func, state)
+            if result.steps:
+                result.step_guard, result.guard_default = self._step_guard(func, result.params)
             # a model the function builds for itself (net = Net(); net.eval()) is not the
             # caller's model, even under the same name
             local = _local_names(self.src, func) - set(result.params)
@@ -327,6 +333,55 @@ class FileModel:
         finally:
             self._busy.discard(name)
             self._loop_level = outer_level
+
+    def _step_guard(self, func: ast.AST, params: list[str]) -> tuple[tuple[str, bool] | None,
+                                                                      Any]:
+        """(P, truth) when every step of the function runs only if parameter P has that
+        truth value (``def run_epoch(loader, cross_valid=False): ... if not cross_valid:
+        optimizer.step()``), and P's constant default."""
+        first, last = func.lineno, func.end_lineno or func.lineno  # type: ignore[attr-defined]
+        lines = [n for n in self.gradient_lines if first <= n <= last]
+        if not lines:
+            return None, None  # it steps through a callee: no guard known here
+        guard: tuple[str, bool] | None = None
+        for line in lines:
+            found = None
+            for node in self.src.within(func, ast.If):
+                test, truth = node.test, True
+                if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+                    test, truth = test.operand, False
+                if isinstance(test, ast.Name) and test.id in params and node.body and \
+                        node.body[0].lineno <= line <= (node.body[-1].end_lineno or 0):
+                    found = (test.id, truth)
+            if found is None or guard is not None and found != guard:
+                return None, None
+            guard = found
+        args = func.args  # type: ignore[attr-defined]
+        positional = [a.arg for a in args.args]
+        default = None
+        if guard is not None and guard[0] in positional[len(positional) - len(args.defaults):]:
+            value = args.defaults[positional.index(guard[0]) - len(positional) +
+                                  len(args.defaults)]
+            default = value.value if isinstance(value, ast.Constant) else None
+        return guard, default
+
+    @staticmethod
+    def _steps_off(call: ast.Call, summary: Summary) -> bool:
+        """Whether this call's constant argument turns the callee's guarded steps off
+        (``run_epoch(loader, cross_valid=True)``)."""
+        if summary.step_guard is None:
+            return False
+        param, truth = summary.step_guard
+        value: Any = summary.guard_default
+        given = next((k.value for k in call.keywords if k.arg == param), None)
+        if given is None and param in summary.params and \
+                summary.params.index(param) < len(call.args):
+            given = call.args[summary.params.index(param)]
+        if given is not None:
+            if not isinstance(given, ast.Constant):
+                return False
+            value = given.value
+        return value is not None and bool(value) != truth
 
     def _returned_mode(self, func: ast.AST,
                        state: dict[str, tuple[str, int, str]]) -> tuple[str, int, str] | None:
@@ -482,7 +537,8 @@ class FileModel:
                         yield _Event("mode", line, target, mode, via=call.lineno,
                                      path="" if path == self.src.path else path)
 
-                if summary.steps:  # the modes its step sees, the step, then where it leaves them
+                if summary.steps and not self._steps_off(call, summary):
+                    # the modes its step sees, the step, then where it leaves them
                     yield from effects(summary.at_step)
                     yield _Event("step", call.lineno)
                 for recv, line, path, under in summary.evaluates:
@@ -704,13 +760,14 @@ def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterat
                             not _trained_somewhere(model, recv):
                         continue
                     implicit = events[at].implicit
-                    if not via and not path and not implicit and \
-                            not _trained_somewhere(model, recv) and \
-                            _outside_loops(src, body, line) and not any(
+                    if not path and not implicit and not _trained_somewhere(model, recv) and (
+                            not via and _outside_loops(src, body, line) and not any(
                                 e.kind == "forward" and e.recv == recv and
-                                _outside_loops(src, body, e.line) for e in events[at + 1:i]):
-                        # eval() once, right before the training loop, and train() nowhere:
-                        # the whole model trains in eval mode on purpose (frozen BatchNorm)
+                                _outside_loops(src, body, e.line) for e in events[at + 1:i])
+                            or via and _eval_before_own_loop(model, line)):
+                        # eval() once, right before the training loop (here, or in the training
+                        # function called here), and train() nowhere: the whole model trains in
+                        # eval mode on purpose (frozen BatchNorm, a linear probe)
                         continue
                     reported.add((path, line))
                     related = [Location(src.path, ev.line, 0, "training step at")]
@@ -735,8 +792,25 @@ def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterat
                              f"{recv}.train(was), or modeguard.inference({recv}))")
 
 
+def _eval_before_own_loop(model: FileModel, line: int) -> bool:
+    """Whether the eval() at ``line`` sits in a function that steps the optimizer itself,
+    outside that function's loops (``def train(...): model.eval(); for x, y in loader: ...``)."""
+    owners = [f for _, f in model.scope_functions
+              if f.lineno <= line <= (f.end_lineno or f.lineno)]
+    if not owners:
+        return False
+    func = min(owners, key=lambda f: (f.end_lineno or f.lineno) - f.lineno)
+    end = func.end_lineno or func.lineno
+    return any(func.lineno <= n <= end and n > line for n in model.gradient_lines) and \
+        _outside_loops(model.src, func.body, line)
+
+
 def _trained_somewhere(model: FileModel, recv: str) -> bool:
-    return f"{recv}.train(" in model.src.source
+    """Whether the file calls ``recv.train()`` anywhere (text first: most files do not)."""
+    if f"{recv}.train(" not in model.src.source:
+        return False
+    return any((_mode_call(c) or ("", ""))[0] == recv for c in model.src.of(ast.Call)
+               if isinstance(c.func, ast.Attribute) and c.func.attr == "train")
 
 
 def _outside_loops(src: SourceFile, body: list[ast.stmt], line: int) -> bool:
@@ -831,6 +905,20 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
             cls = next((c for c in src.tree.body if isinstance(c, ast.ClassDef) and
                         c.name in bases), None)
         return False
+
+    def called_under_no_grad(name: str) -> bool:
+        """Every call of the function in this file runs under no_grad (``with
+        torch.no_grad(): loss = validate(...)``): autograd is off inside it too."""
+        sites = callers().get(name, [])
+        lookup = dict(model.scope_functions)
+        for caller, _, call in sites:
+            func = lookup.get(caller)
+            if func is not None and _decorated_no_grad(func):
+                continue
+            if not any(w.lineno <= call.lineno <= (w.end_lineno or w.lineno)
+                       for w in model.no_grad_withs):
+                return False
+        return bool(sites)
 
     def only_eval_in_class(func: ast.AST, recv: str) -> bool:
         owner = model.owner.get(id(func))
@@ -938,11 +1026,9 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                                               inline and mode == TRAIN):
                     if mode is None and not under_no_grad:
                         continue  # a plain "test_*" name alone is weak evidence
-                    if mode is None and not callers().get(name) and \
-                            ev.recv.split(".", 1)[0] in parameters(func) - {"self"} and (
-                                not _EVAL_SCOPE.match(short) or model.project is not None
-                                and model.project.called_elsewhere(short, src.module)):
-                        # a helper handed its model by callers elsewhere: judged at those calls
+                    if mode is None and _judged_elsewhere(model, callers(), name, ev.recv):
+                        # a helper handed its model by callers elsewhere (directly, or through
+                        # the helpers of this file that call it): judged at those calls
                         # (another linted file), or not at all (a sampler nobody here calls)
                         continue
                     yield Finding(
@@ -955,7 +1041,7 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                         severity=None if model.sensitive(ev.recv) else Severity.WARNING,
                         hint=f"call {ev.recv}.eval() before evaluating (and {ev.recv}.train() "
                              f"after), or use modeguard.inference({ev.recv})")
-                elif mode == EVAL and not under_no_grad:
+                elif mode == EVAL and not under_no_grad and not called_under_no_grad(name):
                     yield Finding(
                         "MG401",
                         f"{ev.recv}(...) evaluates in eval mode with autograd enabled and no "
@@ -1047,6 +1133,49 @@ def _local_names(src: SourceFile, func: ast.AST) -> set[str]:
             for t in n.targets if isinstance(t, ast.Name)}
 
 
+def _judged_elsewhere(model: FileModel,
+                      callers: dict[str, list[tuple[str, list[ast.stmt], ast.Call]]], name: str,
+                      recv: str, depth: int = 0) -> bool:
+    """Whether ``recv``, a parameter of ``name``, is in eval mode at every call in this file or
+    comes from outside it: passed on from the caller's own parameters, up to functions nobody
+    here calls that are not named like evaluations or that other linted files call."""
+    func = model.functions.get(name) or model.methods.get(name)
+    if func is None or depth > 4:
+        return False
+    params = [a.arg for a in func.args.args if a.arg != "self"]
+    head, dot, rest = recv.partition(".")
+    if head not in params:
+        return False
+    sites = callers.get(name, [])
+    if not sites:
+        short = name.split(".")[-1]
+        return not _EVAL_SCOPE.match(short) or model.project is not None and \
+            model.project.called_elsewhere(short, model.src.module)
+    for caller, body, call in sites:
+        arg = FileModel._arg_map(call, Summary(params=params)).get(head)
+        if arg is None:
+            return False
+        mode = _mode_at_site(model, body, call.lineno, arg + dot + rest)
+        if mode == EVAL:
+            continue
+        if mode is not None or caller in ("<module>", name) or \
+                not _judged_elsewhere(model, callers, caller, arg + dot + rest, depth + 1):
+            return False
+    return True
+
+
+def _mode_at_site(model: FileModel, body: list[ast.stmt], line: int, target: str) -> str | None:
+    """The mode ``target`` was last set to before the call at ``line`` of ``body``."""
+    state: str | None = None
+    for ev in model.events(body):
+        if ev.via == line or ev.line > line and ev.kind != "mode":
+            break  # what the call itself does, or what comes after it
+        if ev.kind == "mode" and ev.line <= line and (
+                ev.recv == target or target.startswith(ev.recv + ".")):
+            state = ev.mode  # test(model.eval(), ...) counts too
+    return state
+
+
 def _mode_at_callers(model: FileModel,
                      callers: dict[str, list[tuple[str, list[ast.stmt], ast.Call]]], name: str,
                      recv: str, depth: int = 0) -> str | None:
@@ -1067,13 +1196,7 @@ def _mode_at_callers(model: FileModel,
             arg = FileModel._arg_map(call, Summary(params=params)).get(head)
             if arg is not None:
                 target = arg + dot + rest
-        state: str | None = None
-        for ev in model.events(body):
-            if ev.via == line or ev.line > line and ev.kind != "mode":
-                break  # what the call itself does, or what comes after it
-            if ev.kind == "mode" and ev.line <= line and (
-                    ev.recv == target or target.startswith(ev.recv + ".")):
-                state = ev.mode  # test(model.eval(), ...) counts too
+        state = _mode_at_site(model, body, line, target)
         if state is None and caller != name and caller in model.functions:
             state = _mode_at_callers(model, callers, caller, target, depth + 1)
         modes.add(state)
@@ -1201,8 +1324,9 @@ def _constructor_freezes(src: SourceFile, freeze_lines: set[int]) -> Iterator[Fi
 def _mg302(model: FileModel) -> Iterator[Finding]:
     src = model.src
     text = src.source
-    if "freeze_bn(" in text or "track_running_stats" in text or "Norm" not in text:
-        return
+    if "freeze_bn(" in text or "track_running_stats" in text or "Norm" not in text or \
+            model.freezes:
+        return  # statistics frozen too: by modeguard, by construction, or BatchNorm eval()s
     for node in src.of(ast.If):
         if not _bn_checks(src, node.test):
             continue
