@@ -50,6 +50,17 @@ _FRAMEWORK_EVAL = {"validation_step", "test_step", "predict_step", "validation_e
                    "on_validation_epoch_end", "test_epoch_end"}
 _NO_GRAD = ("no_grad", "inference_mode", "enable_grad")
 _NESTED_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# nn.Module methods (and common helper names) that do not run the model
+_NOT_FORWARD = re.compile(r"^(get_|set_|register_|load_|save_|reset_|init_|named_|"
+                          r"(zero_grad|parameters|buffers|children|modules|state_dict|apply|"
+                          r"extra_repr|keys|values|items|numel|size|dim)$)")
+# torch.nn layers without any mode-dependent behaviour
+_MODE_FREE_LAYERS = frozenset({
+    "Linear", "Bilinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
+    "ConvTranspose3d", "Embedding", "EmbeddingBag", "LayerNorm", "GroupNorm", "RMSNorm",
+    "Identity", "ReLU", "GELU", "SiLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Flatten",
+    "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
+    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d"})
 # averaged copies (EMA, SWA) live in eval mode and are never stepped
 _AVERAGED = re.compile(r"(^|[._])(ema|swa|averaged|avg)([._]|$)|_(ema|swa)$", re.I)
 _TEST_FILE = re.compile(r"(^|[/\\])(test_[^/\\]*|[^/\\]*_test)\.py$")  # pytest's file names
@@ -415,7 +426,7 @@ class FileModel:
                 touched.add(ev.recv.split(".", 1)[0])
             elif ev.kind == "forward" and ev.recv.split(".", 1)[0] in params and \
                     ev.recv not in touched and ev.recv.split(".", 1)[0] not in touched and \
-                    all(e[0] != ev.recv for e in out):
+                    _MODELISH.search(ev.recv) and all(e[0] != ev.recv for e in out):
                 under = _decorated_no_grad(func) or any(
                     b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in blocks)
                 out.append((ev.recv, ev.line, self.src.path, under))
@@ -551,7 +562,8 @@ class FileModel:
                 yield from effects(summary.effects)
                 continue
             recv = _receiver(call.func)
-            if recv is not None and recv.split(".", 1)[0] not in self.not_models:
+            if recv is not None and recv.split(".", 1)[0] not in self.not_models and not (
+                    isinstance(call.func, ast.Attribute) and _NOT_FORWARD.match(call.func.attr)):
                 yield _Event("forward", call.lineno, recv)
 
     # ------------------------------------------------------------ call resolution
@@ -596,6 +608,12 @@ class FileModel:
         """Whether the receiver's class (if known) has mode-sensitive layers; None: unknown."""
         found = self.type_of(recv)
         if found is None:
+            # a single torch.nn layer that behaves the same in both modes (model = nn.Linear(...))
+            func = (self._types or {}).get(recv)
+            name = (self.src.imports.resolve(func) or "") if func is not None else ""
+            if name.startswith("torch.nn.") and name.count(".") == 2 and \
+                    name.rsplit(".", 1)[1] in _MODE_FREE_LAYERS:
+                return False
             return None
         model, cls = found
         return model.class_sensitive(cls, set())
@@ -920,6 +938,16 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                 return False
         return bool(sites)
 
+    def from_self(func: ast.AST, recv: str) -> bool:
+        """A local the method got from the object itself (``teacher =
+        self._get_teacher_encoder()``): the model's own business, like ``self.x``."""
+        head = recv.split(".", 1)[0]
+        for node in src.within(func, ast.Assign):
+            if any(isinstance(t, ast.Name) and t.id == head for t in node.targets):
+                value = node.value.func if isinstance(node.value, ast.Call) else node.value
+                return (dotted(value) or "").split(".", 1)[0] == "self"
+        return False
+
     def only_eval_in_class(func: ast.AST, recv: str) -> bool:
         owner = model.owner.get(id(func))
         if owner is None:
@@ -935,8 +963,10 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         without gradients (a frozen feature extractor or teacher), not one of its methods and
         not a submodule it trains elsewhere (a sampling pass under no_grad)."""
         cls = owner_class(func)
+        if cls is None or not recv.startswith("self.") or recv.count(".") != 1:
+            return False
         attr = recv.split(".")[1]
-        if cls is None or recv.count(".") != 1 or attr in model.method_owners or not any(
+        if attr in model.method_owners or not any(
                 isinstance(t, ast.Attribute) and t.attr == attr and dotted(t.value) == "self"
                 for a in src.within(cls, ast.Assign) for t in a.targets):
             return False  # a method (perhaps inherited), or nothing this class sets up
@@ -1014,7 +1044,8 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                 if mode is None and short != "<module>" and not callers().get(name):
                     # a global model: what the module-level code left it in
                     mode = _mode_of(module_modes(), ev.recv)
-                if mode is None and ev.recv.startswith("self.") and (
+                if mode is None and (ev.recv.startswith("self.") or
+                                     from_self(func, ev.recv)) and (
                         in_module(func) and not frozen_submodule(func, ev.recv) or
                         only_eval_in_class(func, ev.recv)):
                     # a model's own method or trained submodule (the caller sets the mode), or
