@@ -949,13 +949,37 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         return False
 
     def only_eval_in_class(func: ast.AST, recv: str) -> bool:
+        """The other methods of the class, and of its base classes in the linted project
+        (``BaseCAM.__init__``: ``self.model = model; self.model.eval()``), only ever put the
+        attribute in eval mode."""
         owner = model.owner.get(id(func))
         if owner is None:
             return False
-        modes = {ev.mode for key, method in model.methods.items()
-                 if key.startswith(owner + ".") and method is not func
-                 for ev in model.events(method.body)
-                 if ev.kind == "mode" and (recv == ev.recv or recv.startswith(ev.recv + "."))}
+        modes: set[str] = set()
+        todo, seen = [(model, owner)], set()
+        while todo and len(seen) < 8:
+            where, cls_name = todo.pop()
+            if (id(where), cls_name) in seen:
+                continue
+            seen.add((id(where), cls_name))
+            modes.update(ev.mode for key, method in where.methods.items()
+                         if key.startswith(cls_name + ".") and method is not func
+                         for ev in where.events(method.body)
+                         if ev.kind == "mode" and (recv == ev.recv or
+                                                   recv.startswith(ev.recv + ".")))
+            node = next((c for c in where.src.tree.body if isinstance(c, ast.ClassDef)
+                         and c.name == cls_name), None)
+            for base in node.bases if node is not None else ():
+                name = dotted(base) or ""
+                if name in where.classes:
+                    todo.append((where, name))
+                elif where.class_project is not None:
+                    qualified = where.src.imports.resolve(base) or ""
+                    found = where.class_project.resolve(qualified, flow=True,
+                                                        near=where.src.module) \
+                        if "." in qualified else None
+                    if found is not None and found[1] in found[0].classes:
+                        todo.append(found)
         return modes == {EVAL}
 
     def frozen_submodule(func: ast.AST, recv: str) -> bool:
@@ -966,6 +990,10 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         if cls is None or not recv.startswith("self.") or recv.count(".") != 1:
             return False
         attr = recv.split(".")[1]
+        text = src.text_of(cls)
+        if f"self.{attr}.parameters()" in text and any(
+                m in text for m in ("mul_(", "copy_(", "lerp_(", ".data =", "add_(")):
+            return False  # its weights are written from another module's: an EMA/momentum copy
         if attr in model.method_owners or not any(
                 isinstance(t, ast.Attribute) and t.attr == attr and dotted(t.value) == "self"
                 for a in src.within(cls, ast.Assign) for t in a.targets):
