@@ -1426,6 +1426,8 @@ def _mg103(model: FileModel) -> Iterator[Finding]:
     src = model.src
     freezes = {line for _, line in model.freezes}
     for name, func in model.scope_functions:
+        if func.name == "__init__":
+            continue  # a constructor that sets up the model it keeps: the object owns its mode
         if not any(_mode_call(c) for c in model.scope_calls.get(id(func), ())):
             continue  # no train()/eval() in its own statements
         final: dict[str, tuple[str, int]] = {}
