@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 import torch
@@ -120,6 +121,7 @@ def test_decorator_thread_safety() -> None:
 
     @mg.eval_mode(model)
     def work() -> None:
+        time.sleep(0)  # let another thread run while this one is inside
         assert not model[0].training
 
     def run() -> None:
@@ -303,3 +305,27 @@ def test_property_every_flag_restored(program) -> None:  # type: ignore[no-untyp
         pass
     assert flags(root) == before
     assert mg.pinned(root) == pins_before
+
+
+def test_a_context_holds_its_models_against_other_threads() -> None:
+    """Modes belong to the model, not to a thread: a train_mode context in another thread
+    waits until the eval_mode context that holds the model exits, instead of switching it
+    under the running evaluation."""
+    model = nn.Sequential(nn.Linear(2, 2), nn.Dropout())
+    inside = threading.Event()
+    seen: list[bool] = []
+
+    def other() -> None:
+        inside.wait()
+        with mg.train_mode(model):
+            seen.append(model[1].training)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    with mg.eval_mode(model):
+        inside.set()
+        time.sleep(0.3)  # the other thread tries to switch the model now
+        seen.append(model[1].training)
+    thread.join()
+    assert seen == [False, True]  # evaluation undisturbed, then the other thread's training
+    assert model.training and model[1].training

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Literal, TypeVar
 
@@ -44,6 +45,27 @@ def active_depth() -> int:
     The watcher uses it: forwards inside modeguard's own contexts are never mode bugs.
     """
     return getattr(_local, "depth", 0)
+
+
+# one re-entrant lock per model: a mode context holds its models for its whole duration, so a
+# context in another thread cannot restore them under it (the same thread may nest freely)
+_model_locks: "weakref.WeakKeyDictionary[nn.Module, threading.RLock]" = weakref.WeakKeyDictionary()
+_model_locks_guard = threading.Lock()
+
+
+def _hold(models: tuple[nn.Module, ...], stack: contextlib.ExitStack) -> None:
+    """Acquire the models' locks (in a fixed order, so that two contexts over overlapping
+    models cannot deadlock); the stack releases them."""
+    with _model_locks_guard:
+        locks = []
+        for m in sorted(set(models), key=id):
+            lock = _model_locks.get(m)
+            if lock is None:
+                lock = _model_locks[m] = threading.RLock()
+            locks.append(lock)
+    for lock in locks:
+        lock.acquire()
+        stack.callback(lock.release)
 
 
 @contextlib.contextmanager
@@ -152,8 +174,17 @@ class _ModeContext(contextlib.ContextDecorator):
         return self
 
     def __enter__(self) -> "_ModeContext":
-        state = snapshot(*self._models)
         stack = contextlib.ExitStack()
+        try:
+            _hold(self._models, stack)
+        except BaseException:
+            stack.close()
+            raise
+        try:
+            state = snapshot(*self._models)
+        except BaseException:
+            stack.close()
+            raise
         stack.enter_context(_counted())
         try:
             if self._grad == "inference_mode":
@@ -184,7 +215,10 @@ def eval_mode(*models: nn.Module) -> contextlib.ContextDecorator:
     Works as a context manager and as a decorator, nests, and restores on
     exceptions and KeyboardInterrupt. Sticky policies win: a module pinned to
     ``"train"`` stays in training mode. It does not switch autograd off; use
-    :func:`inference` for evaluation.
+    :func:`inference` for evaluation. A context holds its models until it exits:
+    a context on the same models in another thread waits for it (the modes are
+    the models' own, shared by every thread), so for threaded serving put the
+    model in eval mode once instead.
     """
     return _ModeContext(models, False, "eval_mode")
 
