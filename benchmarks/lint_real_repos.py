@@ -127,6 +127,24 @@ FRESH2 = [
     ("jacobgil/pytorch-grad-cam", "HEAD", [], "explainability (gradients in eval)"),
 ]
 
+# A third fresh group, first linted at commit "results: fixture count" (session of 2026-12-02,
+# before any change that session made): the first-contact measurement of that version.
+FRESH3 = [
+    ("facebookresearch/deit", "HEAD", [], "ViT training with distillation"),
+    ("facebookresearch/ConvNeXt", "HEAD", [], "classification training, EMA"),
+    ("microsoft/Swin-Transformer", "HEAD", [], "classification training"),
+    ("clovaai/deep-text-recognition-benchmark", "HEAD", [], "text recognition"),
+    ("facebookresearch/simsiam", "HEAD", [], "self-supervised, linear probe"),
+    ("sthalles/SimCLR", "HEAD", [], "self-supervised"),
+    ("KaiyangZhou/deep-person-reid", "HEAD", [], "re-identification library"),
+    ("openai/improved-diffusion", "HEAD", [], "diffusion training"),
+    ("NVlabs/stylegan2-ada-pytorch", "HEAD", [], "GAN training"),
+    ("mlfoundations/open_clip", "HEAD", [], "CLIP training"),
+    ("facebookresearch/swav", "HEAD", [], "self-supervised, linear eval"),
+    ("qubvel/segmentation_models.pytorch", "HEAD", [], "segmentation model library"),
+    ("bentrevett/pytorch-sentiment-analysis", "HEAD", [], "tutorial scripts"),
+]
+
 
 def git_dir(mirror: Path, repo: str) -> Path:
     base = mirror / repo.replace("/", "+")
@@ -200,10 +218,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--mirror", type=Path, required=True)
     parser.add_argument("--only", choices=["survey", "held-out", "controls", "fresh",
-                                           "fresh2"], default=None)
+                                           "fresh2", "fresh3"], default=None)
     args = parser.parse_args()
     for name, cases in (("survey", CASES), ("held-out", HELD_OUT), ("controls", CONTROLS),
-                        ("fresh", FRESH), ("fresh2", FRESH2)):
+                        ("fresh", FRESH), ("fresh2", FRESH2), ("fresh3", FRESH3)):
         if args.only in (None, name):
             found, expected = table(cases, args.mirror)
             print(f"\n{name}: known bugs found: {found} of {expected}\n")

@@ -210,7 +210,10 @@ class _Index:
         end[0] = len(nodes)
         for calls in by_stmt.values():
             if len(calls) > 1:
-                calls.sort(key=lambda c: (c.lineno, c.col_offset), reverse=True)
+                # a call nested in the callee of another (net.eval()(x)) starts where the
+                # outer one does: of two calls at one position the inner, shorter one runs first
+                calls.sort(key=lambda c: (c.lineno, c.col_offset, -c.end_lineno,  # type: ignore
+                                          -c.end_col_offset), reverse=True)
         self.nodes, self.positions, self.position, self.end = nodes, positions, position, end
         self.by_stmt, self.by_scope = by_stmt, by_scope
         self._of: dict[type, list[Any]] = {}

@@ -21,7 +21,7 @@ def dice_coeff(pred, target):
 def eval_net(net, dataset):
     tot = 0
     for i, (img, true_mask) in enumerate(dataset):
-        mask_pred = net(img)  # expect: MG102
+        mask_pred = net(img)  # expect: MG102, MG401
         tot += dice_coeff((torch.sigmoid(mask_pred) > 0.5).float(), true_mask).item()
     return tot / (i + 1)
 

@@ -22,8 +22,21 @@ def _normal(name: str) -> str:
     return name
 
 
+def _module_constants(src: SourceFile) -> dict[str, ast.Constant]:
+    """Names the module binds once, at top level, to a number (``BN_DECAY = 0.99``)."""
+    seen: dict[str, ast.expr] = {}
+    twice: set[str] = set()
+    for stmt in src.tree.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
+                isinstance(stmt.targets[0], ast.Name):
+            name = stmt.targets[0].id
+            (twice.add(name) if name in seen else seen.__setitem__(name, stmt.value))
+    return {n: v for n, v in seen.items() if n not in twice and isinstance(v, ast.Constant)}
+
+
 def check(src: SourceFile) -> Iterator[Finding]:
     imports = src.imports
+    constants: dict[str, ast.Constant] | None = None
     for node in src.of(ast.Call):
         name = call_name(node, imports)
         if name is None:
@@ -35,6 +48,9 @@ def check(src: SourceFile) -> Iterator[Finding]:
             momentum = arg(node, "momentum", 1)
         else:
             continue
+        if isinstance(momentum, ast.Name):  # momentum=BN_DECAY, a module constant
+            constants = _module_constants(src) if constants is None else constants
+            momentum = constants.get(momentum.id, momentum)
         if isinstance(momentum, ast.Constant) and isinstance(momentum.value, (int, float)) \
                 and not isinstance(momentum.value, bool) and 0.5 <= momentum.value < 1:
             # momentum=1 (only the current batch) is a deliberate PyTorch idiom, not Keras's

@@ -42,8 +42,10 @@ class _Gates:
     """Names assigned from training-gated expressions, and calls under `if self.training`."""
 
     def __init__(self, src: SourceFile, func: ast.AST) -> None:
+        self.src, self.func = src, func
         self.gated_names: set[str] = set()
         self.guarded: set[int] = set()  # id() of calls inside a branch that tests training
+        self.in_branch: set[int] = set()  # id() of assignments inside such a branch
         # every training flag mentions_training() knows has "train" in its name
         reads_flag = "train" in src.text_of(func)
         for node in src.within(func, ast.Assign):
@@ -57,6 +59,10 @@ class _Gates:
                     # mutating it: that is MG203's finding, not a second one here)
                     self.gated_names.update(f"self.{a}" for n in src.within(stmt, ast.Assign)
                                             for t in n.targets if (a := self_attr(t)))
+                    self.in_branch.update(id(n) for n in src.within(stmt, ast.Assign))
+                    # `if self.training: p = self.p` / `else: p = 0.0`: a local chosen by mode
+                    self.gated_names.update(t.id for n in src.within(stmt, ast.Assign)
+                                            for t in n.targets if isinstance(t, ast.Name))
 
 
 def _gated(expr: ast.expr | None, gates: _Gates) -> bool:
@@ -130,6 +136,8 @@ def _attention(src: SourceFile, node: ast.Call, name: str, spec: tuple[str, int]
                gates: _Gates, known: bool = True) -> Iterator[Finding]:
     kw, pos = spec
     value = arg(node, kw, pos) if pos >= 0 else keyword(node, kw)
+    if value is None:
+        value = _splatted(node, kw, gates)
     if value is None or _gated(value, gates) or id(node) in gates.guarded:
         return
     if isinstance(value, ast.Constant) and not isinstance(value.value, (int, float)):
@@ -142,6 +150,28 @@ def _attention(src: SourceFile, node: ast.Call, name: str, spec: tuple[str, int]
                   path=src.path, line=node.lineno, col=node.col_offset,
                   severity=None if known else Severity.WARNING,
                   hint=f"pass {kw}=p if self.training else 0.0")
+
+
+def _splatted(node: ast.Call, kw: str, gates: _Gates) -> ast.expr | None:
+    """``attention(q, k, v, **opts)`` with ``opts = {"dropout_p": self.p}`` (or
+    ``opts["dropout_p"] = ...``) built in the same function: the value it puts there."""
+    names = {k.value.id for k in node.keywords if k.arg is None and isinstance(k.value, ast.Name)}
+    if not names:
+        return None
+    found = None
+    for stmt in gates.src.within(gates.func, ast.Assign):
+        for t in stmt.targets:
+            if isinstance(t, ast.Name) and t.id in names and isinstance(stmt.value, ast.Dict):
+                for key, value in zip(stmt.value.keys, stmt.value.values):
+                    if isinstance(key, ast.Constant) and key.value == kw:
+                        found = value
+            elif isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and \
+                    t.value.id in names and isinstance(t.slice, ast.Constant) and \
+                    t.slice.value == kw:
+                found = stmt.value
+            if found is not None and id(stmt) in gates.in_branch:
+                found = ast.Constant(0.0)  # set under `if self.training:`: gated
+    return found
 
 
 def _mutation(src: SourceFile, cls: ast.ClassDef, func: ast.AST) -> Iterator[Finding]:

@@ -31,12 +31,13 @@ _OPTIMIZER = re.compile(r"(^|[._])([a-z0-9]*_?)?(opt|optim|optimizer|optimiser|s
                         r"(_?[a-z0-9]{1,3})?$", re.I)
 _MODELISH = re.compile(r"(^|[._])(model|net|network|module|encoder|decoder|backbone|"
                        r"classifier|generator|discriminator|student|policy|head|unet|"
-                       r"transformer|teacher|critic|actor|extractor|"
-                       r"[a-z0-9]*_?(model|net|enc|encoder|extractor))$", re.I)
+                       r"transformer|teacher|critic|actor|extractor|segmentor|segmenter|detector|"
+                       r"recognizer|embedder|tagger|denoiser|autoencoder|vae|"
+                       r"[a-z0-9]*_?(model|net|enc|encoder|extractor|detector|embedder))$", re.I)
 _NOT_MODELS = re.compile(r"(^|[._])(trainer|df|frame|pd|np|sympy|sp|expr|env|tokenizer)$", re.I)
 _EVAL_SCOPE = re.compile(r"^(validate|validation|val|valid|evaluate|evaluation|eval|test|"
                          r"testing|predict|prediction|infer|inference|extract|score|"
-                         r"compute_metrics)(_.*)?$|^(run_|do_|_)(val|valid|validation|eval|"
+                         r"compute_metrics|holdout)(_.*)?$|^(run_|do_|_)(val|valid|validation|eval|"
                          r"evaluate|evaluation|test|testing|predict|prediction|infer|inference)"
                          r"(_[a-z0-9_]*)?$", re.I)
 _SENSITIVE_LAYER = re.compile(r"^(Dropout[123]?d?|AlphaDropout|FeatureAlphaDropout|"
@@ -153,6 +154,7 @@ class Summary:
 
     effects: dict[str, tuple[str, int, str]] = field(default_factory=dict)  # recv -> (mode, line, path)
     steps: bool = False
+    backward: bool = False  # runs a backward pass (itself or through its callees)
     params: list[str] = field(default_factory=list)
     # the modes it has set when its first step runs (a train_one_epoch() that calls
     # model.train() itself, steps, then evaluates: the step sees train mode)
@@ -167,6 +169,9 @@ class Summary:
     # ``default``: P's default value when it has a constant one
     step_guard: tuple[str, bool] | None = None
     guard_default: Any = None
+    # parameters and ``self.`` attributes its steps cannot train: it runs them only without
+    # gradients (a distillation teacher, a momentum encoder beside the trained student)
+    spared: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -178,6 +183,18 @@ class _Event:
     via: int = 0  # line of the call that led here (for events inside callees)
     path: str = ""  # file of the event when it happened in another file
     implicit: bool = False  # set by a loader, not by an eval() call (from_pretrained)
+    # a step through a call: the receivers that call cannot train (run by it without gradients
+    # only), and the names it is handed (None for a step made here)
+    spared: frozenset[str] = frozenset()
+    reach: frozenset[str] | None = None
+
+
+def _unchained(value: ast.expr) -> str | None:
+    """The name under ``.to()``/``.cuda()``/... chains: ``net.to(device).half()`` -> "net"."""
+    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and \
+            value.func.attr in _CHAINABLE:
+        value = value.func.value
+    return value.id if isinstance(value, ast.Name) else None
 
 
 def _loop_aliases(loop: ast.For | ast.AsyncFor) -> dict[str, list[str]]:
@@ -328,6 +345,8 @@ class FileModel:
                 elif ev.kind == "step" and not result.steps:
                     result.steps = True
                     result.at_step = dict(state)
+                elif ev.kind == "backward":
+                    result.backward = True
             result.returns = self._returned_mode(func, state)
             if result.steps:
                 result.step_guard, result.guard_default = self._step_guard(func, result.params)
@@ -339,11 +358,43 @@ class FileModel:
             result.at_step = {recv: effect for recv, effect in result.at_step.items()
                               if recv.split(".", 1)[0] not in local}
             result.evaluates = self._evaluates(name, func, result.params)
+            if result.steps:
+                heads = set(result.params) | {"self"}
+                result.spared = {recv for call in self.src.within(func, ast.Call)
+                                 if (recv := dotted(call.func)) is not None and
+                                 recv.split(".", 1)[0] in heads and recv != "self" and
+                                 self.only_without_grad(func, recv)}
             self._summaries[name] = result
             return result
         finally:
             self._busy.discard(name)
             self._loop_level = outer_level
+
+    def only_without_grad(self, func: ast.AST, recv: str) -> bool:
+        """In a function that trains (steps or runs backward, itself or through a helper),
+        ``recv`` is only ever run under no_grad and never handed to a call outside no_grad: a
+        distillation teacher or frozen feature extractor beside the model being trained."""
+        first = getattr(func, "lineno", 0)
+        last = getattr(func, "end_lineno", None) or first
+        blocks = [w for w in self.no_grad_withs if first <= w.lineno <= last]
+        whole = _decorated_no_grad(func)
+
+        def inside(line: int) -> bool:
+            return whole or any(b.lineno <= line <= (b.end_lineno or b.lineno) for b in blocks)
+
+        run = False
+        for call in self.src.within(func, ast.Call):
+            if dotted(call.func) == recv:
+                if not inside(call.lineno):
+                    return False
+                run = True
+            elif not inside(call.lineno) and any(
+                    dotted(a) == recv for a in [*call.args, *(k.value for k in call.keywords)]):
+                return False  # handed to a helper that may train it
+        if not run or whole:
+            return False
+        return any(first <= n <= last for n in self.gradient_lines) or any(
+            e.kind in ("step", "backward") for e in self.events(func.body, depth=1))
 
     def _step_guard(self, func: ast.AST, params: list[str]) -> tuple[tuple[str, bool] | None,
                                                                       Any]:
@@ -499,12 +550,29 @@ class FileModel:
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
                 isinstance(stmt.value, ast.Call):
             value = stmt.value
+            recv = _receiver(stmt.targets[0])
+            chained = None  # the last mode the chain sets: copy.deepcopy(net).eval()
             while isinstance(value.func, ast.Attribute) and value.func.attr in _CHAINABLE and \
                     isinstance(value.func.value, ast.Call):
+                if chained is None and value.func.attr in ("eval", "train"):
+                    chained = (_mode_call(ast.Call(func=ast.Attribute(
+                        value=ast.Name(id="_"), attr=value.func.attr), args=value.args,
+                        keywords=value.keywords)) or ("", ""))[1] or None
                 value = value.func.value  # load(path).to(device)
-            recv = _receiver(stmt.targets[0])
             if recv is None:
                 return
+            if chained in (EVAL, TRAIN):
+                yield _Event("mode", stmt.lineno, recv, chained)
+                return
+            if depth < 4 and "." not in recv.replace("self.", "", 1):
+                # obj = Wrapper(net): what Wrapper.__init__ does to its own attributes
+                # (self.shadow = copy.deepcopy(net).eval()) happens to obj's
+                found = self._class_of_call(value.func, True, 0)
+                init = found[0].summary(f"{found[1]}.__init__") if found else None
+                for attr, (mode, line, path) in (init.effects.items() if init else ()):
+                    if attr.startswith("self."):
+                        yield _Event("mode", line, recv + attr[4:], mode, via=stmt.lineno,
+                                     path="" if path == self.src.path else path)
             if isinstance(value.func, ast.Attribute) and value.func.attr == "from_pretrained":
                 # Hugging Face (transformers, diffusers) from_pretrained() returns the model in
                 # eval mode: as if the script had called eval() itself
@@ -551,7 +619,13 @@ class FileModel:
                 if summary.steps and not self._steps_off(call, summary):
                     # the modes its step sees, the step, then where it leaves them
                     yield from effects(summary.at_step)
-                    yield _Event("step", call.lineno)
+                    spared = frozenset(
+                        prefix + r[4:] if prefix and r.startswith("self.") else
+                        mapping.get(r.split(".", 1)[0], "\0") + r[len(r.split(".", 1)[0]):]
+                        for r in summary.spared)
+                    yield _Event("step", call.lineno, spared=spared, reach=_handed(call))
+                elif summary.backward:
+                    yield _Event("backward", call.lineno)  # apply_backward(loss, scaler)
                 for recv, line, path, under in summary.evaluates:
                     if path != self.src.path:  # same-file callees are judged where they are
                         head, dot, rest = recv.partition(".")
@@ -778,6 +852,12 @@ def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterat
                             not _trained_somewhere(model, recv):
                         continue
                     implicit = events[at].implicit
+                    if recv in ev.spared or not via and not path and _frozen_here(model, recv,
+                                                                                 line):
+                        continue  # a teacher the training function only runs without gradients
+                    if ev.reach is not None and _out_of_reach(model, scope_name, body, recv,
+                                                              ev.reach):
+                        continue  # a model of this function the stepping call is not handed
                     if not path and not implicit and not _trained_somewhere(model, recv) and (
                             not via and _outside_loops(src, body, line) and not any(
                                 e.kind == "forward" and e.recv == recv and
@@ -810,14 +890,98 @@ def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterat
                              f"{recv}.train(was), or modeguard.inference({recv}))")
 
 
+def _handed(call: ast.Call) -> frozenset[str]:
+    """The names a call can reach: its receiver's and its arguments' (``fit(net.parameters())``,
+    ``trainer.fit()``)."""
+    names = {n.id for part in [call.func, *call.args, *(k.value for k in call.keywords)]
+             for n in ast.walk(part) if isinstance(n, ast.Name)}
+    return frozenset(names)
+
+
+def _out_of_reach(model: FileModel, scope: str, body: list[ast.stmt], recv: str,
+                  reach: frozenset[str]) -> bool:
+    """``recv`` is a local of the function ``scope`` (a parameter or a name it assigns) that
+    the stepping call is not handed, and that no call this file cannot follow is handed either
+    (``Trainer(net)`` could keep it): the step trains something else (``extract(encoder)``, then
+    ``fit_probe(features)``)."""
+    head = recv.split(".", 1)[0]
+    if head in reach or head == "self" or scope == "<module>":
+        return False
+    func = next((f for name, f in model.scope_functions if name == scope), None)
+    if func is None:
+        return False
+    bound = {a.arg for a in func.args.args + func.args.kwonlyargs} | {
+        n.id for kind, field in ((ast.Assign, "targets"), (ast.For, "target"))
+        for node in model.src.within(func, kind) for t in _as_list(getattr(node, field))
+        for n in ast.walk(t) if isinstance(n, ast.Name)}  # net, score = fit(...) too
+    if head not in bound:
+        return False  # a global: any function can train it
+    for stmt in body:
+        for call in model.src.within(stmt, ast.Call):
+            if _mode_call(call) is not None or dotted(call.func) == recv:
+                continue
+            if head in _handed(call) and (dotted(call.func) or "").split(".", 1)[0] != head \
+                    and model._callee_summary(call) is None:
+                return False  # handed to something that may keep it
+    return True
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _owner_function(model: FileModel, line: int) -> ast.AST | None:
+    """The innermost function or method of the file around ``line``."""
+    owners = [f for _, f in model.scope_functions
+              if f.lineno <= line <= (f.end_lineno or f.lineno)]
+    return min(owners, key=lambda f: (f.end_lineno or f.lineno) - f.lineno) if owners else None
+
+
+_OPTIMIZER_CLASS = re.compile(r"^(SGD|Adam\w*|RMSprop|Adagrad|Adadelta|Adamax|LBFGS|Lion|"
+                              r"LAMB|Lamb|LARS|Lars|\w*Optimi[sz]er\w*)$")
+_AVERAGING_CALL = re.compile(r"(ema|momentum|moving|averag|polyak|soft_update|sync|lerp)", re.I)
+
+
+def _untrained_teacher(model: FileModel, func: ast.AST, recv: str) -> bool:
+    """``recv`` is a teacher: the training function runs it only without gradients, and the
+    file never trains it (no ``train()``, no optimizer over its parameters) nor averages
+    weights into it (EMA, momentum or target-network updates, which keep such copies in
+    training mode on purpose)."""
+    if _AVERAGED.search(recv) or not model.only_without_grad(func, recv):
+        return False
+    src = model.src
+    text = src.source
+    if f"{recv}.train(" in text or f"{recv}.parameters()" in text and any(
+            m in text for m in ("mul_(", "copy_(", "lerp_(", ".data =", "add_(")):
+        return False
+    for call in src.of(ast.Call):
+        name = (dotted(call.func) or "").rsplit(".", 1)[-1]
+        handed = any((dotted(a) or "") == recv or (dotted(a) or "").startswith(recv + ".")
+                     for a in [*call.args, *(k.value for k in call.keywords)])
+        if _OPTIMIZER_CLASS.match(name) and recv + "." in src.text_of(call):
+            return False  # trained
+        if handed and _AVERAGING_CALL.search(name):
+            return False  # momentum_update(teacher, student)
+        if name == "load_state_dict" and dotted(call.func) == f"{recv}.load_state_dict" and \
+                any(isinstance(a, ast.Call) and (dotted(a.func) or "").endswith("state_dict")
+                    for a in call.args):
+            return False  # target_net.load_state_dict(policy_net.state_dict())
+    return True
+
+
+def _frozen_here(model: FileModel, recv: str, line: int) -> bool:
+    """The eval() at ``line`` sits in a training function that runs ``recv`` only without
+    gradients (``teacher.eval()`` at the top of a distillation epoch)."""
+    func = _owner_function(model, line)
+    return func is not None and model.only_without_grad(func, recv)
+
+
 def _eval_before_own_loop(model: FileModel, line: int) -> bool:
     """Whether the eval() at ``line`` sits in a function that steps the optimizer itself,
     outside that function's loops (``def train(...): model.eval(); for x, y in loader: ...``)."""
-    owners = [f for _, f in model.scope_functions
-              if f.lineno <= line <= (f.end_lineno or f.lineno)]
-    if not owners:
+    func = _owner_function(model, line)
+    if func is None:
         return False
-    func = min(owners, key=lambda f: (f.end_lineno or f.lineno) - f.lineno)
     end = func.end_lineno or func.lineno
     return any(func.lineno <= n <= end and n > line for n in model.gradient_lines) and \
         _outside_loops(model.src, func.body, line)
@@ -924,9 +1088,11 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                         c.name in bases), None)
         return False
 
-    def called_under_no_grad(name: str) -> bool:
+    def called_under_no_grad(name: str, seen: frozenset[str] = frozenset()) -> bool:
         """Every call of the function in this file runs under no_grad (``with
-        torch.no_grad(): loss = validate(...)``): autograd is off inside it too."""
+        torch.no_grad(): loss = validate(...)``), directly or through callers that are
+        themselves only called under no_grad (``test()`` -> ``benchmark_all()`` ->
+        ``validation()``): autograd is off inside it too."""
         sites = callers().get(name, [])
         lookup = dict(model.scope_functions)
         for caller, _, call in sites:
@@ -934,19 +1100,41 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
             if func is not None and _decorated_no_grad(func):
                 continue
             if not any(w.lineno <= call.lineno <= (w.end_lineno or w.lineno)
-                       for w in model.no_grad_withs):
+                       for w in model.no_grad_withs) and not (
+                    func is not None and caller not in seen and len(seen) < 8 and
+                    called_under_no_grad(caller, seen | {name})):
                 return False
         return bool(sites)
 
-    def from_self(func: ast.AST, recv: str) -> bool:
-        """A local the method got from the object itself (``teacher =
-        self._get_teacher_encoder()``): the model's own business, like ``self.x``."""
+    def evaluated_by_callers(name: str) -> bool:
+        """Every call of the function is under no_grad in a function that trains nothing
+        (``with torch.no_grad(): logits = sliding_logits(net, tile)`` in an inference script):
+        a helper of an evaluation, not a sampling step inside training."""
+        if not called_under_no_grad(name):
+            return False
+        lookup = dict(model.scope_functions)
+        for caller, body, _ in callers().get(name, []):
+            func = lookup.get(caller)
+            first = getattr(func, "lineno", 0) if func is not None else 0
+            last = (getattr(func, "end_lineno", 0) or 0) if func is not None else 10**9
+            if any(first <= n <= last for n in model.gradient_lines) or any(
+                    e.kind in ("step", "backward") for e in model.events(body)):
+                return False
+        return True
+
+    def from_self(func: ast.AST, recv: str) -> str | None:
+        """What a local the method got from the object itself stands for (``teacher =
+        self._get_teacher_encoder()``, ``encoder = self.teacher[0]``): the model's own
+        business, like ``self.x``."""
         head = recv.split(".", 1)[0]
         for node in src.within(func, ast.Assign):
             if any(isinstance(t, ast.Name) and t.id == head for t in node.targets):
                 value = node.value.func if isinstance(node.value, ast.Call) else node.value
-                return (dotted(value) or "").split(".", 1)[0] == "self"
-        return False
+                while isinstance(value, ast.Subscript):
+                    value = value.value
+                name = dotted(value) or ""
+                return name if name.split(".", 1)[0] == "self" else None
+        return None
 
     def only_eval_in_class(func: ast.AST, recv: str) -> bool:
         """The other methods of the class, and of its base classes in the linted project
@@ -962,11 +1150,16 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
             if (id(where), cls_name) in seen:
                 continue
             seen.add((id(where), cls_name))
-            modes.update(ev.mode for key, method in where.methods.items()
-                         if key.startswith(cls_name + ".") and method is not func
-                         for ev in where.events(method.body)
-                         if ev.kind == "mode" and (recv == ev.recv or
-                                                   recv.startswith(ev.recv + ".")))
+            for key, method in where.methods.items():
+                if not key.startswith(cls_name + ".") or method is func:
+                    continue
+                # net = build(); net.eval(); self.net = net.to(device): the local's modes
+                # count as well
+                local = {_unchained(a.value) for a in where.src.within(method, ast.Assign)
+                         if any(dotted(t) == recv for t in a.targets)} - {None}
+                modes.update(ev.mode for ev in where.events(method.body)
+                             if ev.kind == "mode" and (ev.recv == recv or ev.recv in local or
+                                                       recv.startswith(ev.recv + ".")))
             node = next((c for c in where.src.tree.body if isinstance(c, ast.ClassDef)
                          and c.name == cls_name), None)
             for base in node.bases if node is not None else ():
@@ -994,10 +1187,23 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         if f"self.{attr}.parameters()" in text and any(
                 m in text for m in ("mul_(", "copy_(", "lerp_(", ".data =", "add_(")):
             return False  # its weights are written from another module's: an EMA/momentum copy
-        if attr in model.method_owners or not any(
-                isinstance(t, ast.Attribute) and t.attr == attr and dotted(t.value) == "self"
-                for a in src.within(cls, ast.Assign) for t in a.targets):
+        assigned = [a for a in src.within(cls, ast.Assign) for t in a.targets
+                    if isinstance(t, ast.Attribute) and t.attr == attr and
+                    dotted(t.value) == "self"]
+        if attr in model.method_owners or not assigned:
             return False  # a method (perhaps inherited), or nothing this class sets up
+        init = next((m for m in cls.body if isinstance(m, ast.FunctionDef) and
+                     m.name == "__init__"), None)
+        params = {a.arg for a in init.args.args + init.args.kwonlyargs} if init else set()
+        if all(isinstance(a.value, ast.Name) and a.value.id in params for a in assigned) and \
+                not any(isinstance(c.func, ast.Attribute) and dotted(c.func.value) == "self" and
+                        c.func.attr != attr and (_MODELISH.search(c.func.attr) or
+                                                 model.sensitive("self." + c.func.attr))
+                        for c in src.within(cls, ast.Call)):
+            # handed in by the caller (a distillation loss given the teacher), and the class
+            # trains no network of its own that a train() on it would be meant for: the
+            # caller owns the mode
+            return False
         for method in cls.body:
             if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or \
                     _decorated_no_grad(method):
@@ -1032,20 +1238,34 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         else:
             blocks = [w for w in model.no_grad_withs if first <= w.lineno <= last]
             trains = any(first <= n <= last for n in model.gradient_lines)
+            if not trains and (blocks or _EVAL_SCOPE.match(short)):
+                # backward or step through a helper (a gradient-caching step embeds under
+                # no_grad, then calls backward(loss, scaler) and finish_step(optimizer))
+                trains = any(e.kind in ("step", "backward") for e in model.events(func.body))
         body = func.body  # type: ignore[attr-defined]
         # loops over validation or test data inside a training function, computing no
         # gradients themselves: an evaluation written inline, perhaps without no_grad
         loops = _evaluation_loops(src, body, model.gradient_lines) \
             if trains and short != "<module>" else []
         eval_scope = bool(_EVAL_SCOPE.match(short)) or bool(blocks) or \
-            _decorated_no_grad(func) or bool(loops)
+            _decorated_no_grad(func) or bool(loops) or not trains and short != "<module>" and \
+            any(e.kind == "mode" and e.mode == EVAL and not e.via
+                for e in model.events(func.body))  # net.eval(), then forwards: evaluates
+        inherited = not eval_scope and not trains and short != "<module>" and \
+            evaluated_by_callers(name)
+        eval_scope = eval_scope or inherited
         if not eval_scope:
             continue
+        teachers: set[str] = set()
         if trains:
             # a scope that computes gradients: only its no_grad loops over validation or test
-            # data evaluate (a GAN's samples or an EMA teacher under no_grad are deliberate)
+            # data evaluate (a GAN's samples or an EMA teacher under no_grad are deliberate),
+            # and the models it runs only without gradients and never trains or averages (a
+            # distillation teacher: its targets depend on its mode)
+            teachers = {ev.recv for ev in model.events(body) if ev.kind == "forward" and
+                        short != "<module>" and _untrained_teacher(model, func, ev.recv)}
             blocks = [b for b in blocks if _evaluates(src, func.body, b)]  # type: ignore[attr-defined]
-            if not blocks and not loops:
+            if not blocks and not loops and not teachers:
                 continue
         state: dict[str, str] = {}
         seen: set[str] = set()
@@ -1054,7 +1274,7 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         for ev in model.events(body):
             if ev.kind == "mode":
                 _set_mode(state, ev.recv, ev.mode)
-            elif trains and ev.kind == "forward" and not any(
+            elif trains and ev.kind == "forward" and ev.recv not in teachers and not any(
                     b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in blocks + loops):
                 continue
             elif ev.kind == "forward" and ev.recv not in seen and ev.recv not in model.pinned \
@@ -1065,17 +1285,17 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                 seen.add(ev.recv)
                 under_no_grad = _decorated_no_grad(func) or any(
                     b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in blocks) or \
-                    legacy_no_grad
+                    legacy_no_grad or inherited or ev.recv in teachers
                 mode = _mode_of(state, ev.recv)
                 if mode is None:
                     mode = _mode_at_callers(model, callers(), name, ev.recv)
                 if mode is None and short != "<module>" and not callers().get(name):
                     # a global model: what the module-level code left it in
                     mode = _mode_of(module_modes(), ev.recv)
-                if mode is None and (ev.recv.startswith("self.") or
-                                     from_self(func, ev.recv)) and (
-                        in_module(func) and not frozen_submodule(func, ev.recv) or
-                        only_eval_in_class(func, ev.recv)):
+                owned = ev.recv if ev.recv.startswith("self.") else from_self(func, ev.recv)
+                if mode is None and owned and (
+                        in_module(func) and not frozen_submodule(func, owned) or
+                        only_eval_in_class(func, owned)):
                     # a model's own method or trained submodule (the caller sets the mode), or
                     # an attribute the class's other methods only ever put in eval (a teacher
                     # set up in setup())
@@ -1090,6 +1310,15 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                         # the helpers of this file that call it): judged at those calls
                         # (another linted file), or not at all (a sampler nobody here calls)
                         continue
+                    if not under_no_grad and not trains and mode == TRAIN and \
+                            not called_under_no_grad(name):
+                        yield Finding(
+                            "MG401",
+                            f"{ev.recv}(...) evaluates with autograd enabled and no backward: "
+                            "the graph is kept for nothing",
+                            path=src.path, line=ev.line, col=0,
+                            hint="wrap the evaluation in torch.no_grad() / "
+                                 "torch.inference_mode() (or use modeguard.inference)")
                     yield Finding(
                         "MG102",
                         f"{ev.recv}(...) runs " + (f"in {short}() " if short != "<module>" else "") +
@@ -1357,6 +1586,7 @@ def _constructor_freezes(src: SourceFile, freeze_lines: set[int]) -> Iterator[Fi
     ``train()``."""
     from modeguard.lint.astutil import looks_like_module
 
+    top = {f.name: f for f in src.tree.body if isinstance(f, ast.FunctionDef)}
     for cls in src.of(ast.ClassDef):
         defs = {i.name: i for i in cls.body if isinstance(i, ast.FunctionDef)}
         init = defs.get("__init__")
@@ -1364,7 +1594,12 @@ def _constructor_freezes(src: SourceFile, freeze_lines: set[int]) -> Iterator[Fi
             continue
         called = {c.func.attr for c in src.within(init, ast.Call)
                   if isinstance(c.func, ast.Attribute) and dotted(c.func.value) == "self"}
-        for func in [init] + [defs[n] for n in sorted(called) if n in defs]:
+        # module-level helpers it calls or hands to apply(): self.backbone.apply(set_bn_eval)
+        helpers = {name for c in src.within(init, ast.Call)
+                   for name in [dotted(c.func)] + [dotted(a) for a in c.args]
+                   if name in top and not _used_outside(src, name, init)}
+        for func in [init] + [defs[n] for n in sorted(called) if n in defs] + \
+                [top[n] for n in sorted(helpers)]:
             inside = [line for line in sorted(freeze_lines)
                       if func.lineno <= line <= (func.end_lineno or func.lineno)]
             freeze_lines.difference_update(inside)
@@ -1380,15 +1615,45 @@ def _constructor_freezes(src: SourceFile, freeze_lines: set[int]) -> Iterator[Fi
                          "train() to re-freeze, or freeze after every model.train()")
 
 
+_BN_PARAMETER = re.compile(r"^\.?(bn|batch_?norm|norm_?bn)\d*\.?$", re.I)
+
+
+def _bn_name_test(test: ast.expr) -> bool:
+    """``"bn" in name`` over named_parameters(): a BatchNorm parameter picked by its name."""
+    return any(isinstance(sub, ast.Compare) and isinstance(sub.left, ast.Constant) and
+               isinstance(sub.left.value, str) and _BN_PARAMETER.match(sub.left.value) and
+               any(isinstance(op, ast.In) for op in sub.ops) for sub in ast.walk(test))
+
+
+def _used_outside(src: SourceFile, name: str, func: ast.AST) -> bool:
+    """Whether ``name`` is called or handed to a call anywhere but in ``func`` and its own
+    definition (a freeze helper also run after every ``model.train()`` re-freezes)."""
+    first, last = getattr(func, "lineno", 0), getattr(func, "end_lineno", 0) or 0
+    return any(not first <= c.lineno <= last and
+               (dotted(c.func) == name or any(dotted(a) == name for a in c.args))
+               for c in src.of(ast.Call))
+
+
 def _mg302(model: FileModel) -> Iterator[Finding]:
     src = model.src
     text = src.source
-    if "freeze_bn(" in text or "track_running_stats" in text or "Norm" not in text or \
-            model.freezes:
-        return  # statistics frozen too: by modeguard, by construction, or BatchNorm eval()s
+    if "freeze_bn(" in text or "track_running_stats" in text or "Norm" not in text:
+        return  # statistics frozen too: by modeguard or by construction
+    freeze_lines = [line for _, line in model.freezes]
+    if freeze_lines and any(
+            isinstance(item, ast.FunctionDef) and item.name == "train" and
+            (any(item.lineno <= n <= (item.end_lineno or 0) for n in freeze_lines) or
+             any(dotted(a) in model.functions for c in src.within(item, ast.Call)
+                 for a in c.args))
+            for cls in src.of(ast.ClassDef) for item in cls.body):
+        return  # a train() override that puts BatchNorm in eval (itself or through apply())
     for node in src.of(ast.If):
-        if not _bn_checks(src, node.test):
+        if not (_bn_checks(src, node.test) or _bn_name_test(node.test)):
             continue
+        owner = _owner_function(model, node.lineno)
+        if owner is not None and any(owner.lineno <= n <= (owner.end_lineno or 0)  # type: ignore
+                                     for n in freeze_lines):
+            continue  # the same function also puts the layers in eval
         if any((_mode_call(c) or ("", ""))[1] == EVAL
                for stmt in node.body for c in src.within(stmt, ast.Call)):
             continue

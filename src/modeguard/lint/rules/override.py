@@ -6,21 +6,43 @@ import ast
 from typing import Iterator
 
 from modeguard.findings import Finding
-from modeguard.lint.astutil import looks_like_module, self_attr
+from modeguard.lint.astutil import dotted, looks_like_module, self_attr
 from modeguard.lint.source import SourceFile
 
 _SHADOWABLE = ("train", "eval", "forward", "freeze_bn", "unfreeze_bn", "requires_grad_")
 
 
-def _calls_super_train(func: ast.FunctionDef) -> bool:
+_SENSITIVE_TEXT = ("BatchNorm", "Dropout", "SyncBatchNorm")
+
+
+def _recursion_problem(src: SourceFile, cls: ast.ClassDef, func: ast.FunctionDef) -> str | None:
+    """What the override fails to switch: nothing (``super().train(mode)``, a loop over
+    ``self.children()``, ``apply``), or the submodules with dropout or BatchNorm that it leaves
+    out when it only switches some of them by name (``self.encoder.train(mode)``)."""
+    switched: set[str] = set()
     for node in ast.walk(func):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and node.func.attr == "train":
-            return True  # super().train(mode), nn.Module.train(self, mode), child.train(mode)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                and node.func.attr in ("children", "modules", "apply"):
-            return True
-    return False
+        if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
+            continue
+        if node.func.attr in ("children", "modules", "apply", "named_children",
+                              "named_modules"):
+            return None
+        if node.func.attr == "train":
+            target = dotted(node.func.value) or ""
+            if not target.startswith("self.") or target.count(".") != 1:
+                return None  # super().train(mode), nn.Module.train(self, mode), a loop variable
+            switched.add(target[5:])
+    if not switched:
+        return "does not call super().train(mode) (children keep their mode)"
+    init = next((i for i in cls.body if isinstance(i, ast.FunctionDef) and i.name == "__init__"),
+                None)
+    left = sorted({attr for node in (src.within(init, ast.Assign) if init else ())
+                   for t in node.targets if (attr := self_attr(t)) is not None and
+                   attr not in switched and isinstance(node.value, ast.Call) and
+                   any(w in src.text_of(node.value) for w in _SENSITIVE_TEXT)})
+    if left:
+        return (f"switches only self.{', self.'.join(sorted(switched))}: self."
+                f"{', self.'.join(left)} (dropout/BatchNorm) keep their mode")
+    return None
 
 
 def _returns_self(func: ast.FunctionDef) -> bool:
@@ -71,8 +93,9 @@ def _check_train(src: SourceFile, cls: ast.ClassDef, func: ast.FunctionDef) -> I
     problems = []
     if not params and args.vararg is None:
         problems.append("takes no mode argument (model.eval() calls train(False))")
-    if not _calls_super_train(func):
-        problems.append("does not call super().train(mode) (children keep their mode)")
+    recursion = _recursion_problem(src, cls, func)
+    if recursion:
+        problems.append(recursion)
     if not _returns_self(func):
         problems.append("does not return self (model.train().to(device) breaks)")
     if problems:

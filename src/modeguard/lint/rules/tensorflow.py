@@ -75,6 +75,13 @@ def _tape_calls(src: SourceFile) -> Iterator[Finding]:
     trained = {name for node in src.of(ast.Attribute)
                if node.attr in ("trainable_variables", "trainable_weights")
                and (name := dotted(node.value)) is not None}
+    # models built from a class of this file that has no Dropout or normalization layer (a
+    # temperature scaler): training= changes nothing for them
+    plain = {c.name for c in src.of(ast.ClassDef)
+             if not any(t in src.text_of(c) for t in ("Dropout", "Normalization", "training"))}
+    trained -= {name for node in src.of(ast.Assign) if isinstance(node.value, ast.Call)
+                and dotted(node.value.func) in plain for t in node.targets
+                if (name := dotted(t)) is not None}
     for kind in (ast.With, ast.AsyncWith):
         for block in src.of(kind):
             if not any(isinstance(i.context_expr, ast.Call) and
