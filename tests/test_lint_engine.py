@@ -252,3 +252,28 @@ def test_without_automatic_gc_the_engine_collects_when_memory_grows(tmp_path: Pa
         if was:
             gc.enable()
     assert len(calls) == 1  # at file 200: 1000 MiB > 0 + 512; at file 100: 100 MiB is not
+
+
+def test_resolving_an_import_inside_a_package_walks_up_once(tmp_path: Path,
+                                                             monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``from layers import X`` in ``model/model.py`` with a sibling ``model/layers.py``: the
+    lookup tries the sibling once, then walks up; it used to re-enter the package at every
+    level (thousands of file lookups per call: minutes on Tacotron2-PyTorch's model.py)."""
+    from modeguard.lint.project import Project
+
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "model.py").write_text("from layers import Conv\n")
+    (tmp_path / "model" / "layers.py").write_text("class Conv:\n    pass\n")
+    monkeypatch.chdir(tmp_path)
+    project = Project([Path("model/model.py"), Path("model/layers.py")])
+    calls: list[str] = []
+    real = project.file_model
+
+    def counted(module: str, flow: bool | str = False) -> object:
+        calls.append(module)
+        assert len(calls) < 50, f"resolve() keeps looking: {calls[:6]}..."
+        return real(module, flow)
+
+    monkeypatch.setattr(project, "file_model", counted)
+    assert project.resolve("layers.Conv.forward.x", flow=True, near="model.model") is None
+    assert len(calls) <= 4, calls

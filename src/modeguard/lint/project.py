@@ -137,10 +137,12 @@ class Project:
         """``("pkg.mod.func" | "pkg.mod.Class")`` -> (FileModel of pkg.mod, "func" | "Class")."""
         module, _, name = qualified.rpartition(".")
         package = near.rpartition(".")[0]
+        sibling = bool(package)
         while module:
-            if package and module not in self.by_module and \
+            if sibling and module not in self.by_module and \
                     f"{package}.{module}" in self.by_module:
-                module = f"{package}.{module}"  # a script's sibling module
+                module = f"{package}.{module}"  # a script's sibling module (tried once: the
+                sibling = False                 # walk up must not re-enter the package)
             model = self.file_model(module, flow) if self.find(module) is not None else None
             if model is not None:
                 return model, name

@@ -34,6 +34,19 @@ def _module_constants(src: SourceFile) -> dict[str, ast.Constant]:
     return {n: v for n, v in seen.items() if n not in twice and isinstance(v, ast.Constant)}
 
 
+def _default_of(src: SourceFile, node: ast.Call, name: str) -> ast.expr | None:
+    """The constant default of parameter ``name`` of the innermost function around ``node``."""
+    around = [f for kind in (ast.FunctionDef, ast.AsyncFunctionDef) for f in src.of(kind)
+              if f.lineno <= node.lineno <= (f.end_lineno or f.lineno)]
+    if not around:
+        return None
+    args = min(around, key=lambda f: (f.end_lineno or f.lineno) - f.lineno).args
+    positional = args.posonlyargs + args.args
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults)) + [
+        (a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+    return next((d for a, d in pairs if a.arg == name and isinstance(d, ast.Constant)), None)
+
+
 def check(src: SourceFile) -> Iterator[Finding]:
     imports = src.imports
     constants: dict[str, ast.Constant] | None = None
@@ -48,9 +61,12 @@ def check(src: SourceFile) -> Iterator[Finding]:
             momentum = arg(node, "momentum", 1)
         else:
             continue
-        if isinstance(momentum, ast.Name):  # momentum=BN_DECAY, a module constant
+        if isinstance(momentum, ast.Name):
+            # momentum=BN_DECAY, a module constant, or momentum=bn_momentum, a parameter of the
+            # function around the call with a constant default
             constants = _module_constants(src) if constants is None else constants
-            momentum = constants.get(momentum.id, momentum)
+            momentum = _default_of(src, node, momentum.id) or \
+                constants.get(momentum.id, momentum)
         if isinstance(momentum, ast.Constant) and isinstance(momentum.value, (int, float)) \
                 and not isinstance(momentum.value, bool) and 0.5 <= momentum.value < 1:
             # momentum=1 (only the current batch) is a deliberate PyTorch idiom, not Keras's

@@ -4,6 +4,7 @@ state mutation in forward."""
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator
 
 from modeguard.findings import Finding, Severity
@@ -41,9 +42,14 @@ def _attention_spec(name: str) -> tuple[str, int] | None:
 class _Gates:
     """Names assigned from training-gated expressions, and calls under `if self.training`."""
 
-    def __init__(self, src: SourceFile, func: ast.AST) -> None:
+    def __init__(self, src: SourceFile, func: ast.AST, cls: ast.ClassDef) -> None:
         self.src, self.func = src, func
         self.gated_names: set[str] = set()
+        # methods of the class that return a training-gated value (def _p(self): return
+        # self.p if self.training else 0.0)
+        self.gated_methods = {m.name for m in cls.body if isinstance(m, ast.FunctionDef) and
+                              any(r.value is not None and mentions_training(r.value)
+                                  for r in src.within(m, ast.Return))}
         self.guarded: set[int] = set()  # id() of calls inside a branch that tests training
         self.in_branch: set[int] = set()  # id() of assignments inside such a branch
         # every training flag mentions_training() knows has "train" in its name
@@ -72,6 +78,9 @@ def _gated(expr: ast.expr | None, gates: _Gates) -> bool:
         return True
     if isinstance(expr, ast.Attribute):
         return f"self.{self_attr(expr)}" in gates.gated_names
+    if isinstance(expr, ast.Call) and isinstance(expr.func, ast.Attribute) and \
+            dotted(expr.func.value) == "self":
+        return expr.func.attr in gates.gated_methods  # dropout_p=self._p()
     return isinstance(expr, ast.Name) and expr.id in gates.gated_names
 
 
@@ -89,12 +98,12 @@ def check(src: SourceFile) -> Iterator[Finding]:
             if spec is None and name not in _FUNCTIONAL:
                 if func.name != "__init__" and _passes_dropout_p(node, name):
                     if gates is None:
-                        gates = _Gates(src, func)
+                        gates = _Gates(src, func, cls)
                         gates.gated_names |= parameters(func) - {"self"}
                     yield from _attention(src, node, name, ("dropout_p", -1), gates, known=False)
                 continue
             if gates is None:
-                gates = _Gates(src, func)
+                gates = _Gates(src, func, cls)
                 gates.gated_names |= parameters(func) - {"self"}  # passed in: the caller decides
             if spec is None:
                 yield from _functional(src, node, _FUNCTIONAL[name], gates)
@@ -117,11 +126,24 @@ def _functional(src: SourceFile, node: ast.Call, short: str, gates: _Gates) -> I
     elif isinstance(training, ast.Constant) and training.value is True:
         if id(node) in gates.guarded:
             return  # inside `if self.training:`: True is what the mode says
+        if _says_deliberate(src, node):
+            return  # `training=True  # intentional: on at inference too` (Tacotron's prenet)
         msg = f"F.{short}(..., training=True) drops in eval mode too"
     else:
         return
     yield Finding("MG201", msg, path=src.path, line=node.lineno, col=node.col_offset,
                   hint="pass training=self.training (or use an nn.Dropout module)")
+
+
+_DELIBERATE = re.compile(r"#.*\b(intentional|intended|deliberate|on purpose|always[- ]on|"
+                         r"at inference|inference too|mc[- ]dropout|monte[- ]carlo)", re.I)
+
+
+def _says_deliberate(src: SourceFile, node: ast.Call) -> bool:
+    """An explicit ``training=True`` whose line (or the line above) says in a comment that it
+    is meant to stay on at inference: a documented choice, like a ``# noqa``."""
+    return any(_DELIBERATE.search(src.line_text(n))
+               for n in range(node.lineno - 1, (node.end_lineno or node.lineno) + 1))
 
 
 def _passes_dropout_p(node: ast.Call, name: str) -> bool:
@@ -182,6 +204,11 @@ def _mutation(src: SourceFile, cls: ast.ClassDef, func: ast.AST) -> Iterator[Fin
     reset = {attr for stmt in func.body if isinstance(stmt, (ast.Assign, ast.AnnAssign))
              for t in (stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target])
              if (attr := self_attr(t)) is not None}
+    # registered buffers updated while training are statistics, as in BatchNorm itself
+    # (self.num_batches_tracked += 1), not a setting one evaluation changes
+    reset |= {c.args[0].value for c in src.within(cls, ast.Call)
+              if isinstance(c.func, ast.Attribute) and c.func.attr == "register_buffer" and
+              c.args and isinstance(c.args[0], ast.Constant) and isinstance(c.args[0].value, str)}
     for node in src.within(func, ast.If):
         if not mentions_training(node.test):
             continue

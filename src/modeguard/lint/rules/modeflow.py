@@ -52,9 +52,16 @@ _FRAMEWORK_EVAL = {"validation_step", "test_step", "predict_step", "validation_e
 _NO_GRAD = ("no_grad", "inference_mode", "enable_grad")
 _NESTED_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 # nn.Module methods (and common helper names) that do not run the model
-_NOT_FORWARD = re.compile(r"^(get_|set_|register_|load_|save_|reset_|init_|named_|"
+_NOT_FORWARD = re.compile(r"^(get_|set_|register_|load_|save_|reset_|init_|named_|is_|has_|"
+                          r"can_|should_|num_|to_|create_|add_|build_|make_|export_|write_|"
+                          r"read_|update_|remove_|convert_|print_|log_|plot_|"
+                          r"(get|pop|update|copy|append|extend|format|join|split|replace|item|"
+                          r"tolist|numpy|detach|clone|sum|mean|max|min|argmax|argmin|view|"
+                          r"reshape|permute|transpose|squeeze|unsqueeze|flatten|contiguous)$|"
                           r"(zero_grad|parameters|buffers|children|modules|state_dict|apply|"
-                          r"extra_repr|keys|values|items|numel|size|dim)$)")
+                          r"extra_repr|keys|values|items|numel|size|dim)$)|"
+                          r".*_(rate|context|symbol|size|dim|shape|ids?|count|names?|config|"
+                          r"cfg)$|.+_to_")
 # torch.nn layers without any mode-dependent behaviour
 _MODE_FREE_LAYERS = frozenset({
     "Linear", "Bilinear", "Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
@@ -62,6 +69,10 @@ _MODE_FREE_LAYERS = frozenset({
     "Identity", "ReLU", "GELU", "SiLU", "Tanh", "Sigmoid", "Softmax", "LogSoftmax", "Flatten",
     "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d"})
+# libraries that build no layers: their calls in a class body say nothing about its modes
+_PLAIN_LIBRARIES = ("math.", "numpy.", "random.", "functools.", "itertools.", "operator.",
+                    "copy.", "warnings.", "logging.", "einops.", "collections.", "typing.",
+                    "os.", "sys.", "re.", "json.", "time.", "dataclasses.")
 # averaged copies (EMA, SWA) live in eval mode and are never stepped
 _AVERAGED = re.compile(r"(^|[._])(ema|swa|averaged|avg)([._]|$)|_(ema|swa)$", re.I)
 _TEST_FILE = re.compile(r"(^|[/\\])(test_[^/\\]*|[^/\\]*_test)\.py$")  # pytest's file names
@@ -183,10 +194,21 @@ class _Event:
     via: int = 0  # line of the call that led here (for events inside callees)
     path: str = ""  # file of the event when it happened in another file
     implicit: bool = False  # set by a loader, not by an eval() call (from_pretrained)
+    copy: bool = False  # set on a fresh copy (snap = copy.deepcopy(net).eval()): not trained
     # a step through a call: the receivers that call cannot train (run by it without gradients
     # only), and the names it is handed (None for a step made here)
     spared: frozenset[str] = frozenset()
     reach: frozenset[str] | None = None
+
+
+# libraries whose callables build things that are called like models but have no mode
+_FOREIGN = ("torchaudio.models.decoder", "onnxruntime", "sklearn", "xgboost", "lightgbm",
+            "joblib", "tokenizers", "sentencepiece", "transformers.pipeline", "tensorflow",
+            "keras", "jax", "flax")
+
+# torch containers and wrappers whose train()/eval() reaches the modules they are built from
+_CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict", "DistributedDataParallel",
+                         "DataParallel", "DDP", "FullyShardedDataParallel", "FSDP"})
 
 
 def _unchained(value: ast.expr) -> str | None:
@@ -286,6 +308,7 @@ class FileModel:
         self.no_grad_withs = [w for w in src.of(ast.With) + src.of(ast.AsyncWith)
                               if _is_no_grad_with(w)]
         self._types: dict[str, ast.expr] | None = None
+        self._contains: dict[str, list[str]] | None = None
         # receivers pinned to eval as a whole by modeguard.pin_mode: deliberate, never a bug
         self.pinned = {r for c in (calls if "pin_mode" in src.source else ())
                        if (dotted(c.func) or "").rsplit(".", 1)[-1] == "pin_mode"
@@ -562,7 +585,9 @@ class FileModel:
             if recv is None:
                 return
             if chained in (EVAL, TRAIN):
-                yield _Event("mode", stmt.lineno, recv, chained)
+                # a copy (copy.deepcopy(net).eval(): a snapshot or an EMA) is a new model
+                copy = (dotted(value.func) or "").rsplit(".", 1)[-1] in ("deepcopy", "copy")
+                yield _Event("mode", stmt.lineno, recv, chained, copy=copy)
                 return
             if depth < 4 and "." not in recv.replace("self.", "", 1):
                 # obj = Wrapper(net): what Wrapper.__init__ does to its own attributes
@@ -595,6 +620,8 @@ class FileModel:
                 head, dot, rest = mode[0].partition(".")
                 for target in self._aliases.get(head, (head,)):  # for m in (a, b): m.eval()
                     yield _Event("mode", call.lineno, target + dot + rest, mode[1])
+                    for inner in self.contained(target + dot + rest):
+                        yield _Event("mode", call.lineno, inner, mode[1])
                 continue
             if _is_step(call):
                 yield _Event("step", call.lineno)
@@ -637,7 +664,8 @@ class FileModel:
                 continue
             recv = _receiver(call.func)
             if recv is not None and recv.split(".", 1)[0] not in self.not_models and not (
-                    isinstance(call.func, ast.Attribute) and _NOT_FORWARD.match(call.func.attr)):
+                    isinstance(call.func, ast.Attribute) and (
+                        _NOT_FORWARD.match(call.func.attr) or call.func.attr in _CHAINABLE)):
                 yield _Event("forward", call.lineno, recv)
 
     # ------------------------------------------------------------ call resolution
@@ -677,6 +705,49 @@ class FileModel:
                     if summary is not None:
                         return summary, recv
         return None
+
+    def contained(self, recv: str) -> list[str]:
+        """The models a container was built from (``pair = DistillPair(teacher, student)``,
+        ``nn.Sequential(backbone, head)``, ``DDP(net)``): its train()/eval() switches them."""
+        if self._contains is None:
+            self._contains = {}
+            for node in self.src.of(ast.Assign):
+                value = node.value
+                while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and \
+                        value.func.attr in _CHAINABLE and isinstance(value.func.value, ast.Call):
+                    value = value.func.value  # Pair(teacher, student).to(device)
+                if len(node.targets) != 1 or not isinstance(value, ast.Call):
+                    continue
+                target = dotted(node.targets[0])
+                name = (dotted(value.func) or "").rsplit(".", 1)[-1]
+                if target is None or not (name in _CONTAINERS or self._stores_arguments(value)):
+                    continue
+                parts = [*value.args, *(k.value for k in value.keywords)]
+                parts += [e for p in parts if isinstance(p, (ast.List, ast.Tuple)) for e in p.elts]
+                inner = [r for p in parts if (r := _receiver(p)) is not None and r != target]
+                if inner:
+                    self._contains.setdefault(target, []).extend(inner)
+        return self._contains.get(recv, [])
+
+    def _stores_arguments(self, call: ast.Call) -> bool:
+        """``call`` builds a project nn.Module that keeps its arguments as attributes."""
+        from modeguard.lint.astutil import looks_like_module
+
+        found = self._class_of_call(call.func, True, 0)
+        if found is None:
+            return False
+        where, cls_name = found
+        cls = next((c for c in where.src.tree.body if isinstance(c, ast.ClassDef) and
+                    c.name == cls_name), None)
+        init = next((m for m in cls.body if isinstance(m, ast.FunctionDef) and
+                     m.name == "__init__"), None) if cls is not None else None
+        if init is None or not looks_like_module(cls):
+            return False
+        params = {a.arg for a in init.args.args[1:] + init.args.kwonlyargs}
+        return any(isinstance(a.value, ast.Name) and a.value.id in params and
+                   any(dotted(t) == f"self.{t.attr}" for t in a.targets
+                       if isinstance(t, ast.Attribute))
+                   for a in where.src.within(init, ast.Assign))
 
     def sensitive(self, recv: str) -> bool | None:
         """Whether the receiver's class (if known) has mode-sensitive layers; None: unknown."""
@@ -726,15 +797,16 @@ class FileModel:
                                                                for k in sub.keywords):
                     continue
                 return True
-            if name.startswith(("torch.", "nn.")) or name in _NEUTRAL_CALLS or \
+            if name.startswith(("torch.", "nn.") + _PLAIN_LIBRARIES) or name in _NEUTRAL_CALLS or \
                     isinstance(sub.func, ast.Attribute) and dotted(sub.func.value) in (
                         "self", "super()") or (isinstance(sub.func, ast.Attribute)
                                                and isinstance(sub.func.value, ast.Call)):
                 continue
             raw = dotted(sub.func) or ""
             if "." in raw and raw.split(".", 1)[0] not in self.src.imports.names and \
-                    raw.split(".", 1)[0] not in self.classes:
-                continue  # a method of a value (x.new_zeros(...), h.view(...)), not a layer
+                    raw.split(".", 1)[0] not in self.classes or \
+                    not raw and isinstance(sub.func, ast.Attribute):
+                continue  # a method of a value (x.new_zeros(...), w[0].numel()), not a layer
             if name in self.classes:
                 inner = self.class_sensitive(name, seen)
             elif target is not None:
@@ -766,6 +838,27 @@ class FileModel:
         if func is None:
             return None
         return self._class_of_call(func, flow, depth=0)
+
+    def without_gradients(self, recv: str) -> bool:
+        """Its parameters do not require gradients (``net.requires_grad_(False)``, chained or
+        not, or ``p.requires_grad = False`` over ``net.parameters()``): no graph is built."""
+        text = self.src.source
+        head = recv.split(".", 1)[0]
+        if ".requires_grad_(False)" in text and re.search(
+                rf"\b{re.escape(head)}(\.\w+\([^()]*\))*\.requires_grad_\(False\)", text):
+            return True  # net.eval().requires_grad_(False).to(device)
+        return \
+            f"{head}.parameters()" in text and "requires_grad = False" in text or any(
+                ".requires_grad_(False)" in self.src.text_of(a) for a in self.src.of(ast.Assign)
+                if any(dotted(t) == head for t in a.targets))
+
+    def foreign(self, recv: str) -> bool:
+        """The receiver was built by a library callable that returns no ``nn.Module`` (a
+        torchaudio CTC beam decoder, an ONNX Runtime session, a scikit-learn estimator)."""
+        self.type_of(recv)  # builds the assignment table
+        func = (self._types or {}).get(recv)
+        qualified = self.src.imports.resolve(func) if func is not None else None
+        return bool(qualified) and qualified.startswith(_FOREIGN)  # type: ignore[union-attr]
 
     def _class_of_call(self, func: ast.expr, flow: bool, depth: int) -> tuple[Any, str] | None:
         """The project class a call builds: ``Net(...)`` directly, or a project function
@@ -852,6 +945,8 @@ def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterat
                             not _trained_somewhere(model, recv):
                         continue
                     implicit = events[at].implicit
+                    if events[at].copy:
+                        continue  # a snapshot or averaged copy made in eval mode
                     if recv in ev.spared or not via and not path and _frozen_here(model, recv,
                                                                                  line):
                         continue  # a teacher the training function only runs without gradients
@@ -1027,21 +1122,26 @@ def _training_hooks(model: FileModel) -> dict[str, int]:
 # ------------------------------------------------------------------ MG102 / MG401
 
 
+def _grad_off(expr: ast.expr) -> bool:
+    """``torch.no_grad()``, ``torch.inference_mode()``, a project's wrapper of them
+    (``smart_inference_mode()``), ``torch.set_grad_enabled(False)``."""
+    name = (dotted(expr.func if isinstance(expr, ast.Call) else expr) or "").rsplit(".", 1)[-1]
+    if name.endswith(("no_grad", "inference_mode")):
+        return True
+    return name == "set_grad_enabled" and isinstance(expr, ast.Call) and bool(expr.args) and \
+        isinstance(expr.args[0], ast.Constant) and expr.args[0].value is False
+
+
 def _decorated_no_grad(func: ast.AST) -> bool:
     for d in getattr(func, "decorator_list", []):
         name = dotted(d.func if isinstance(d, ast.Call) else d) or ""
-        if name.rsplit(".", 1)[-1] in _NO_GRAD + _MODEGUARD_CTX:
+        if _grad_off(d) or name.rsplit(".", 1)[-1] in _NO_GRAD + _MODEGUARD_CTX:
             return True
     return False
 
 
 def _is_no_grad_with(node: ast.With | ast.AsyncWith) -> bool:
-    for item in node.items:
-        e = item.context_expr
-        name = dotted(e.func if isinstance(e, ast.Call) else e) or ""
-        if name.rsplit(".", 1)[-1] in ("no_grad", "inference_mode"):
-            return True
-    return False
+    return any(_grad_off(item.context_expr) for item in node.items)
 
 
 def _in_modeguard_ctx(src: SourceFile, func: ast.AST, line: int) -> bool:
@@ -1106,19 +1206,48 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                 return False
         return bool(sites)
 
+    def trains_itself(caller: str, body: list[ast.stmt]) -> bool:
+        func = dict(model.scope_functions).get(caller)
+        first = getattr(func, "lineno", 0) if func is not None else 0
+        last = (getattr(func, "end_lineno", 0) or 0) if func is not None else 10**9
+        return any(first <= n <= last for n in model.gradient_lines) or any(
+            e.kind in ("step", "backward") for e in model.events(body))
+
+    def reaches_training(name: str, seen: frozenset[str] = frozenset()) -> bool:
+        """Some chain of this file's callers leads to a function that trains."""
+        for caller, body, _ in callers().get(name, []):
+            if trains_itself(caller, body) or caller not in seen and len(seen) < 8 and \
+                    caller != "<module>" and reaches_training(caller, seen | {name}):
+                return True
+        return False
+
     def evaluated_by_callers(name: str) -> bool:
-        """Every call of the function is under no_grad in a function that trains nothing
+        """Every call of the function is under no_grad and no chain of callers trains
         (``with torch.no_grad(): logits = sliding_logits(net, tile)`` in an inference script):
         a helper of an evaluation, not a sampling step inside training."""
-        if not called_under_no_grad(name):
+        return called_under_no_grad(name) and not reaches_training(name)
+
+    def training_helper(name: str, func: ast.AST, seen: frozenset[str] = frozenset()) -> bool:
+        """A helper that only training functions call (directly or through other such
+        helpers), on no validation or test data, and that is not named like an evaluation
+        (``collect(agent, env, horizon)`` for PPO rollouts, ``sample(G, z)`` for a GAN step):
+        its no_grad forwards are part of training."""
+        short = name.split(".")[-1]
+        sites = callers().get(name, [])
+        if not sites or _EVAL_SCOPE.match(short) or any(
+                _evaluates(src, func.body, b) for b in model.no_grad_withs  # type: ignore
+                if getattr(func, "lineno", 0) <= b.lineno <= (getattr(func, "end_lineno", 0)
+                                                              or 0)):
             return False
         lookup = dict(model.scope_functions)
-        for caller, body, _ in callers().get(name, []):
-            func = lookup.get(caller)
-            first = getattr(func, "lineno", 0) if func is not None else 0
-            last = (getattr(func, "end_lineno", 0) or 0) if func is not None else 10**9
-            if any(first <= n <= last for n in model.gradient_lines) or any(
-                    e.kind in ("step", "backward") for e in model.events(body)):
+        for caller, body, call in sites:
+            if any(_EVAL_DATA.match(w) for w in _words(call)):
+                return False
+            if trains_itself(caller, body):
+                continue
+            owner = lookup.get(caller)
+            if owner is None or caller in seen or len(seen) >= 8 or \
+                    not training_helper(caller, owner, seen | {name}):
                 return False
         return True
 
@@ -1140,10 +1269,20 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         """The other methods of the class, and of its base classes in the linted project
         (``BaseCAM.__init__``: ``self.model = model; self.model.eval()``), only ever put the
         attribute in eval mode."""
-        owner = model.owner.get(id(func))
-        if owner is None:
+        modes = class_modes(func, recv)
+        if modes == {EVAL} and in_module(func) and trains_sibling(func, recv):
+            # a training wrapper (teacher and student as submodules): the train() every
+            # training loop calls on it switches the teacher back, whatever __init__ did
             return False
+        return modes == {EVAL}
+
+    def class_modes(func: ast.AST, recv: str) -> set[str]:
+        """The modes the other methods of ``func``'s class (and of its project base classes)
+        put the attribute ``recv`` in."""
+        owner = model.owner.get(id(func))
         modes: set[str] = set()
+        if owner is None:
+            return modes
         todo, seen = [(model, owner)], set()
         while todo and len(seen) < 8:
             where, cls_name = todo.pop()
@@ -1173,7 +1312,20 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                         if "." in qualified else None
                     if found is not None and found[1] in found[0].classes:
                         todo.append(found)
-        return modes == {EVAL}
+        return modes
+
+    def trains_sibling(func: ast.AST, recv: str) -> bool:
+        """The class also runs another model-like attribute with gradients (a student)."""
+        cls = owner_class(func)
+        if cls is None or any(isinstance(m, ast.FunctionDef) and m.name == "train"
+                              for m in cls.body):
+            return False  # no class, or a train() override that decides the teacher's mode
+        blocks = [w for w in model.no_grad_withs
+                  if cls.lineno <= w.lineno <= (cls.end_lineno or cls.lineno)]
+        return any(isinstance(c.func, ast.Attribute) and dotted(c.func.value) == "self" and
+                   f"self.{c.func.attr}" != recv and _MODELISH.search(c.func.attr) and
+                   not any(b.lineno <= c.lineno <= (b.end_lineno or b.lineno) for b in blocks)
+                   for c in src.within(cls, ast.Call))
 
     def frozen_submodule(func: ast.AST, recv: str) -> bool:
         """``self.x(...)`` in a module's method is a submodule the module only ever runs
@@ -1249,14 +1401,31 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
             if trains and short != "<module>" else []
         eval_scope = bool(_EVAL_SCOPE.match(short)) or bool(blocks) or \
             _decorated_no_grad(func) or bool(loops) or not trains and short != "<module>" and \
-            any(e.kind == "mode" and e.mode == EVAL and not e.via
-                for e in model.events(func.body))  # net.eval(), then forwards: evaluates
+            _evaluates_in_loop(model, func)
         inherited = not eval_scope and not trains and short != "<module>" and \
             evaluated_by_callers(name)
-        eval_scope = eval_scope or inherited
+        # the last step or backward (in execution order, loops walked twice): an eval() after
+        # it evaluates the trained model
+        flow = model.events(body)
+        last_step = max((i for i, e in enumerate(flow) if e.kind in ("step", "backward")),
+                        default=len(flow)) if trains else len(flow)
+        step_lines = {e.line for e in flow if e.kind in ("step", "backward")}
+        training_loops = [loop for stmt in body for kind in (ast.For, ast.AsyncFor, ast.While)
+                          for loop in src.within(stmt, kind)
+                          if any(loop.lineno <= n <= (loop.end_lineno or 0) for n in step_lines)
+                          ] if trains else []
+
+        def after_training(i: int, line: int) -> bool:
+            return i > last_step and not any(loop.lineno <= line <= (loop.end_lineno or 0)
+                                             for loop in training_loops)
+
+        evaluates_after = trains and any(e.kind == "mode" and e.mode == EVAL and
+                                         after_training(i, e.line) for i, e in enumerate(flow))
+        eval_scope = eval_scope or inherited or evaluates_after
         if not eval_scope:
             continue
         teachers: set[str] = set()
+        all_blocks = blocks
         if trains:
             # a scope that computes gradients: only its no_grad loops over validation or test
             # data evaluate (a GAN's samples or an EMA teacher under no_grad are deliberate),
@@ -1265,21 +1434,25 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
             teachers = {ev.recv for ev in model.events(body) if ev.kind == "forward" and
                         short != "<module>" and _untrained_teacher(model, func, ev.recv)}
             blocks = [b for b in blocks if _evaluates(src, func.body, b)]  # type: ignore[attr-defined]
-            if not blocks and not loops and not teachers:
+            if not blocks and not loops and not teachers and not evaluates_after:
                 continue
         state: dict[str, str] = {}
         seen: set[str] = set()
         # PyTorch < 0.4: Variable(x, volatile=True) switched autograd off
         legacy_no_grad = short != "<module>" and "volatile" in src.text_of(func)
-        for ev in model.events(body):
+        for index, ev in enumerate(flow):
             if ev.kind == "mode":
                 _set_mode(state, ev.recv, ev.mode)
             elif trains and ev.kind == "forward" and ev.recv not in teachers and not any(
-                    b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in blocks + loops):
-                continue
+                    b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in blocks + loops) \
+                    and not (after_training(index, ev.line) and
+                             _mode_of(state, ev.recv) == EVAL and
+                             not any(b.lineno <= ev.line <= (b.end_lineno or b.lineno)
+                                     for b in all_blocks)):
+                continue  # (a forward in eval mode after the last step evaluates the result)
             elif ev.kind == "forward" and ev.recv not in seen and ev.recv not in model.pinned \
-                    and model.sensitive(ev.recv) is not False \
-                    and (_MODELISH.search(ev.recv) or model.sensitive(ev.recv)):
+                    and not model.foreign(ev.recv) \
+                    and model.sensitive(ev.recv) is not False:
                 if _in_modeguard_ctx(src, func, ev.line):
                     continue
                 seen.add(ev.recv)
@@ -1289,10 +1462,20 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                 mode = _mode_of(state, ev.recv)
                 if mode is None:
                     mode = _mode_at_callers(model, callers(), name, ev.recv)
+                # every caller hands it a model without dropout or BatchNorm: modes do not matter
+                plain = model.sensitive(ev.recv) is None and short != "<module>" and \
+                    _insensitive_at_callers(model, callers(), name, ev.recv)
                 if mode is None and short != "<module>" and not callers().get(name):
                     # a global model: what the module-level code left it in
                     mode = _mode_of(module_modes(), ev.recv)
                 owned = ev.recv if ev.recv.startswith("self.") else from_self(func, ev.recv)
+                guessed = mode is None and ev.recv.startswith("self.") and \
+                    not in_module(func) and class_modes(func, ev.recv) == {TRAIN}
+                if guessed:
+                    mode = TRAIN  # an estimator's fit() leaves it in train mode for predict()
+                if mode is None and not _MODELISH.search(ev.recv) and \
+                        not model.sensitive(ev.recv):
+                    continue  # a model only by its name, its class, or a train()/eval() on it
                 if mode is None and owned and (
                         in_module(func) and not frozen_submodule(func, owned) or
                         only_eval_in_class(func, owned)):
@@ -1305,6 +1488,8 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                                               inline and mode == TRAIN):
                     if mode is None and not under_no_grad:
                         continue  # a plain "test_*" name alone is weak evidence
+                    if under_no_grad and not inline and training_helper(name, func):
+                        continue  # rollouts or samples for the training step that calls it
                     if mode is None and _judged_elsewhere(model, callers(), name, ev.recv):
                         # a helper handed its model by callers elsewhere (directly, or through
                         # the helpers of this file that call it): judged at those calls
@@ -1312,13 +1497,9 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                         continue
                     if not under_no_grad and not trains and mode == TRAIN and \
                             not called_under_no_grad(name):
-                        yield Finding(
-                            "MG401",
-                            f"{ev.recv}(...) evaluates with autograd enabled and no backward: "
-                            "the graph is kept for nothing",
-                            path=src.path, line=ev.line, col=0,
-                            hint="wrap the evaluation in torch.no_grad() / "
-                                 "torch.inference_mode() (or use modeguard.inference)")
+                        yield _keeps_graph(src.path, ev, "")
+                    if plain:
+                        continue
                     yield Finding(
                         "MG102",
                         f"{ev.recv}(...) runs " + (f"in {short}() " if short != "<module>" else "") +
@@ -1326,17 +1507,35 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                         f"but nothing puts {ev.recv} in eval mode first: dropout stays active and "
                         "BatchNorm uses and updates batch statistics",
                         path=src.path, line=ev.line, col=0,
-                        severity=None if model.sensitive(ev.recv) else Severity.WARNING,
+                        severity=None if model.sensitive(ev.recv) and not guessed
+                        else Severity.WARNING,
                         hint=f"call {ev.recv}.eval() before evaluating (and {ev.recv}.train() "
                              f"after), or use modeguard.inference({ev.recv})")
-                elif mode == EVAL and not under_no_grad and not called_under_no_grad(name):
-                    yield Finding(
-                        "MG401",
-                        f"{ev.recv}(...) evaluates in eval mode with autograd enabled and no "
-                        "backward: the graph is kept for nothing",
-                        path=src.path, line=ev.line, col=0,
-                        hint="wrap the evaluation in torch.no_grad() / torch.inference_mode() "
-                             "(or use modeguard.inference)")
+                elif mode == EVAL and not under_no_grad and not called_under_no_grad(name) and \
+                        not model.without_gradients(ev.recv):
+                    yield _keeps_graph(src.path, ev, "in eval mode ")
+
+
+def _evaluates_in_loop(model: FileModel, func: ast.AST) -> bool:
+    """``net.eval()``, then ``net(x)`` in a loop over data: an evaluation, whatever its name
+    (a single forward after eval(), for a summary or a FLOP count, is not one)."""
+    flow = model.events(func.body)  # type: ignore[attr-defined]
+    evaluated = {e.recv for e in flow if e.kind == "mode" and e.mode == EVAL and not e.via}
+    if not evaluated:
+        return False
+    loops = [loop for stmt in func.body for kind in (ast.For, ast.AsyncFor, ast.While)  # type: ignore
+             for loop in model.src.within(stmt, kind)]
+    return any(e.kind == "forward" and e.recv in evaluated and
+               any(loop.lineno <= e.line <= (loop.end_lineno or 0) for loop in loops)
+               for e in flow)
+
+
+def _keeps_graph(path: str, ev: _Event, how: str) -> Finding:
+    return Finding("MG401", f"{ev.recv}(...) evaluates {how}with autograd enabled and no "
+                            "backward: the graph is kept for nothing",
+                   path=path, line=ev.line, col=0,
+                   hint="wrap the evaluation in torch.no_grad() / torch.inference_mode() "
+                        "(or use modeguard.inference)")
 
 
 _TRAIN_WORD = re.compile(r"^(train|training|is_train|is_training)$", re.I)
@@ -1462,6 +1661,31 @@ def _mode_at_site(model: FileModel, body: list[ast.stmt], line: int, target: str
                 ev.recv == target or target.startswith(ev.recv + ".")):
             state = ev.mode  # test(model.eval(), ...) counts too
     return state
+
+
+def _insensitive_at_callers(model: FileModel,
+                            callers: dict[str, list[tuple[str, list[ast.stmt], ast.Call]]],
+                            name: str, recv: str, depth: int = 0) -> bool:
+    """Every call of ``name`` in this file hands ``recv`` (a parameter) a model whose class
+    has no mode-sensitive layer (``rollout(qnet)`` with ``qnet = MLPQ(...)``)."""
+    func = model.functions.get(name) or model.methods.get(name)
+    sites = callers.get(name, [])
+    if func is None or not sites or depth > 4:
+        return False
+    params = [a.arg for a in func.args.args if a.arg != "self"]
+    head, dot, rest = recv.partition(".")
+    if head not in params:
+        return False
+    for caller, _, call in sites:
+        arg = FileModel._arg_map(call, Summary(params=params)).get(head)
+        if arg is None:
+            return False
+        target = arg + dot + rest
+        if model.sensitive(target) is not False and not (
+                caller != name and _insensitive_at_callers(model, callers, caller, target,
+                                                           depth + 1)):
+            return False
+    return True
 
 
 def _mode_at_callers(model: FileModel,
@@ -1639,21 +1863,12 @@ def _mg302(model: FileModel) -> Iterator[Finding]:
     text = src.source
     if "freeze_bn(" in text or "track_running_stats" in text or "Norm" not in text:
         return  # statistics frozen too: by modeguard or by construction
-    freeze_lines = [line for _, line in model.freezes]
-    if freeze_lines and any(
-            isinstance(item, ast.FunctionDef) and item.name == "train" and
-            (any(item.lineno <= n <= (item.end_lineno or 0) for n in freeze_lines) or
-             any(dotted(a) in model.functions for c in src.within(item, ast.Call)
-                 for a in c.args))
-            for cls in src.of(ast.ClassDef) for item in cls.body):
-        return  # a train() override that puts BatchNorm in eval (itself or through apply())
+    if model.freezes and {line for _, line in model.freezes} - {f.line for f in _mg301(model)}:
+        return  # BatchNorm put in eval in a way that lasts (re-frozen after train(), or by a
+        #         train() override): the statistics are frozen too
     for node in src.of(ast.If):
         if not (_bn_checks(src, node.test) or _bn_name_test(node.test)):
             continue
-        owner = _owner_function(model, node.lineno)
-        if owner is not None and any(owner.lineno <= n <= (owner.end_lineno or 0)  # type: ignore
-                                     for n in freeze_lines):
-            continue  # the same function also puts the layers in eval
         if any((_mode_call(c) or ("", ""))[1] == EVAL
                for stmt in node.body for c in src.within(stmt, ast.Call)):
             continue
