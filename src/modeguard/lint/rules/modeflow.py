@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterator
 
 from modeguard.findings import Finding, Location, Severity
@@ -322,7 +323,7 @@ class FileModel:
             n.name for n in src.tree.body
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
 
-    @property
+    @cached_property
     def scope_functions(self) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
         """Every function and method of the file to analyse as a scope: ``name`` and
         ``self.name`` as calls resolve them, plus ``Class.name`` for a method whose name an
@@ -330,6 +331,10 @@ class FileModel:
         shadowed = [(key, f) for key, f in self.methods.items()
                     if self.functions.get("self." + key.split(".", 1)[1]) is not f]
         return list(self.functions.items()) + shadowed
+
+    @cached_property
+    def scope_lookup(self) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+        return dict(self.scope_functions)
 
     def may_step(self) -> bool:
         """Whether an optimizer step can be reached from this file at all: a step here, or in
@@ -589,9 +594,10 @@ class FileModel:
                 copy = (dotted(value.func) or "").rsplit(".", 1)[-1] in ("deepcopy", "copy")
                 yield _Event("mode", stmt.lineno, recv, chained, copy=copy)
                 return
-            if depth < 4 and "." not in recv.replace("self.", "", 1):
-                # obj = Wrapper(net): what Wrapper.__init__ does to its own attributes
-                # (self.shadow = copy.deepcopy(net).eval()) happens to obj's
+            if depth < 4 and "." not in recv.replace("self.", "", 1) and \
+                    dotted(value.func) in self.classes:
+                # obj = Wrapper(net), Wrapper a class of this file: what its __init__ does to
+                # its own attributes (self.shadow = copy.deepcopy(net).eval()) happens to obj's
                 found = self._class_of_call(value.func, True, 0)
                 init = found[0].summary(f"{found[1]}.__init__") if found else None
                 for attr, (mode, line, path) in (init.effects.items() if init else ()):
@@ -733,6 +739,8 @@ class FileModel:
         """``call`` builds a project nn.Module that keeps its arguments as attributes."""
         from modeguard.lint.astutil import looks_like_module
 
+        if dotted(call.func) not in self.classes:
+            return False  # classes of this file only: other files are not parsed for this
         found = self._class_of_call(call.func, True, 0)
         if found is None:
             return False
@@ -838,6 +846,14 @@ class FileModel:
         if func is None:
             return None
         return self._class_of_call(func, flow, depth=0)
+
+    @cached_property
+    def switched(self) -> set[str]:
+        """The names whose train()/eval() this file calls (``clf.train()``): models, whatever
+        they are called."""
+        return {m[0].split(".", 1)[0] for c in self.src.of(ast.Call)
+                if isinstance(c.func, ast.Attribute) and c.func.attr in ("train", "eval")
+                and (m := _mode_call(c)) is not None}
 
     def without_gradients(self, recv: str) -> bool:
         """Its parameters do not require gradients (``net.requires_grad_(False)``, chained or
@@ -1002,7 +1018,7 @@ def _out_of_reach(model: FileModel, scope: str, body: list[ast.stmt], recv: str,
     head = recv.split(".", 1)[0]
     if head in reach or head == "self" or scope == "<module>":
         return False
-    func = next((f for name, f in model.scope_functions if name == scope), None)
+    func = model.scope_lookup.get(scope)
     if func is None:
         return False
     bound = {a.arg for a in func.args.args + func.args.kwonlyargs} | {
@@ -1194,7 +1210,7 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         themselves only called under no_grad (``test()`` -> ``benchmark_all()`` ->
         ``validation()``): autograd is off inside it too."""
         sites = callers().get(name, [])
-        lookup = dict(model.scope_functions)
+        lookup = model.scope_lookup
         for caller, _, call in sites:
             func = lookup.get(caller)
             if func is not None and _decorated_no_grad(func):
@@ -1207,7 +1223,7 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         return bool(sites)
 
     def trains_itself(caller: str, body: list[ast.stmt]) -> bool:
-        func = dict(model.scope_functions).get(caller)
+        func = model.scope_lookup.get(caller)
         first = getattr(func, "lineno", 0) if func is not None else 0
         last = (getattr(func, "end_lineno", 0) or 0) if func is not None else 10**9
         return any(first <= n <= last for n in model.gradient_lines) or any(
@@ -1225,6 +1241,11 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         """Every call of the function is under no_grad and no chain of callers trains
         (``with torch.no_grad(): logits = sliding_logits(net, tile)`` in an inference script):
         a helper of an evaluation, not a sampling step inside training."""
+        if "grad_off" not in lazy:
+            lazy["grad_off"] = bool(model.no_grad_withs) or any(
+                _decorated_no_grad(f) for f in model.functions.values())
+        if not lazy["grad_off"]:
+            return False  # no no_grad anywhere in the file
         return called_under_no_grad(name) and not reaches_training(name)
 
     def training_helper(name: str, func: ast.AST, seen: frozenset[str] = frozenset()) -> bool:
@@ -1239,7 +1260,7 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                 if getattr(func, "lineno", 0) <= b.lineno <= (getattr(func, "end_lineno", 0)
                                                               or 0)):
             return False
-        lookup = dict(model.scope_functions)
+        lookup = model.scope_lookup
         for caller, body, call in sites:
             if any(_EVAL_DATA.match(w) for w in _words(call)):
                 return False
@@ -1367,7 +1388,7 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                         b.lineno <= call.lineno <= (b.end_lineno or b.lineno) for b in blocks):
                     return False  # run with gradients somewhere: trained with the module
         return True
-    scopes: list[tuple[str, ast.AST]] = model.scope_functions
+    scopes: list[tuple[str, ast.AST]] = list(model.scope_functions)
     top = [s for s in src.tree.body
            if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     # no_grad blocks of the script itself (nested in its loops too), not of its functions
@@ -1406,21 +1427,25 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
             evaluated_by_callers(name)
         # the last step or backward (in execution order, loops walked twice): an eval() after
         # it evaluates the trained model
-        flow = model.events(body)
+        # (read only for training functions that call eval() themselves: few)
+        late = trains and short != "<module>" and any(
+            isinstance(c.func, ast.Attribute) and c.func.attr in ("eval", "train")
+            for c in model.scope_calls.get(id(func), ()))
+        flow = model.events(body) if late else []
         last_step = max((i for i, e in enumerate(flow) if e.kind in ("step", "backward")),
-                        default=len(flow)) if trains else len(flow)
+                        default=len(flow))
         step_lines = {e.line for e in flow if e.kind in ("step", "backward")}
         training_loops = [loop for stmt in body for kind in (ast.For, ast.AsyncFor, ast.While)
                           for loop in src.within(stmt, kind)
                           if any(loop.lineno <= n <= (loop.end_lineno or 0) for n in step_lines)
-                          ] if trains else []
+                          ] if late else []
 
         def after_training(i: int, line: int) -> bool:
-            return i > last_step and not any(loop.lineno <= line <= (loop.end_lineno or 0)
-                                             for loop in training_loops)
+            return late and i > last_step and not any(
+                loop.lineno <= line <= (loop.end_lineno or 0) for loop in training_loops)
 
-        evaluates_after = trains and any(e.kind == "mode" and e.mode == EVAL and
-                                         after_training(i, e.line) for i, e in enumerate(flow))
+        evaluates_after = late and any(e.kind == "mode" and e.mode == EVAL and
+                                       after_training(i, e.line) for i, e in enumerate(flow))
         eval_scope = eval_scope or inherited or evaluates_after
         if not eval_scope:
             continue
@@ -1440,7 +1465,7 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         seen: set[str] = set()
         # PyTorch < 0.4: Variable(x, volatile=True) switched autograd off
         legacy_no_grad = short != "<module>" and "volatile" in src.text_of(func)
-        for index, ev in enumerate(flow):
+        for index, ev in enumerate(model.events(body)):
             if ev.kind == "mode":
                 _set_mode(state, ev.recv, ev.mode)
             elif trains and ev.kind == "forward" and ev.recv not in teachers and not any(
@@ -1451,6 +1476,8 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                                      for b in all_blocks)):
                 continue  # (a forward in eval mode after the last step evaluates the result)
             elif ev.kind == "forward" and ev.recv not in seen and ev.recv not in model.pinned \
+                    and (_MODELISH.search(ev.recv) or
+                         ev.recv.split(".", 1)[0] in model.switched or model.sensitive(ev.recv)) \
                     and not model.foreign(ev.recv) \
                     and model.sensitive(ev.recv) is not False:
                 if _in_modeguard_ctx(src, func, ev.line):
@@ -1519,6 +1546,9 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
 def _evaluates_in_loop(model: FileModel, func: ast.AST) -> bool:
     """``net.eval()``, then ``net(x)`` in a loop over data: an evaluation, whatever its name
     (a single forward after eval(), for a summary or a FLOP count, is not one)."""
+    if not any(isinstance(c.func, ast.Attribute) and c.func.attr in ("eval", "train")
+               for c in model.scope_calls.get(id(func), ())):
+        return False  # no eval() of its own (most functions): nothing to read
     flow = model.events(func.body)  # type: ignore[attr-defined]
     evaluated = {e.recv for e in flow if e.kind == "mode" and e.mode == EVAL and not e.via}
     if not evaluated:

@@ -1,0 +1,1 @@
+"""Speech-command keyword spotting: model, engine and entry point."""
