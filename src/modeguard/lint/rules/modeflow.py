@@ -33,7 +33,7 @@ _OPTIMIZER = re.compile(r"(^|[._])([a-z0-9]*_?)?(opt|optim|optimizer|optimiser|s
 _MODELISH = re.compile(r"(^|[._])(model|net|network|module|encoder|decoder|backbone|"
                        r"classifier|generator|discriminator|student|policy|head|unet|"
                        r"transformer|teacher|critic|actor|extractor|segmentor|segmenter|detector|"
-                       r"recognizer|embedder|tagger|denoiser|autoencoder|vae|"
+                       r"recognizer|embedder|tagger|denoiser|autoencoder|vae|tower|"
                        r"[a-z0-9]*_?(model|net|enc|encoder|extractor|detector|embedder))$", re.I)
 _NOT_MODELS = re.compile(r"(^|[._])(trainer|df|frame|pd|np|sympy|sp|expr|env|tokenizer)$", re.I)
 _EVAL_SCOPE = re.compile(r"^(validate|validation|val|valid|evaluate|evaluation|eval|test|"
@@ -177,6 +177,8 @@ class Summary:
     # the mode of what it returns, set inside it (a loader that ends with model.eval() and
     # return model): (mode, line, path) of that mode call
     returns: tuple[str, int, str] | None = None
+    # the same for each item of a returned tuple (return image_tower, text_tower)
+    returns_items: tuple[tuple[str, int, str] | None, ...] = ()
     # its steps all sit under ``if not P:`` (P, False) or ``if P:`` (P, True), P a parameter;
     # ``default``: P's default value when it has a constant one
     step_guard: tuple[str, bool] | None = None
@@ -376,6 +378,7 @@ class FileModel:
                 elif ev.kind == "backward":
                     result.backward = True
             result.returns = self._returned_mode(func, state)
+            result.returns_items = self._returned_items(func, state)
             if result.steps:
                 result.step_guard, result.guard_default = self._step_guard(func, result.params)
             # a model the function builds for itself (net = Net(); net.eval()) is not the
@@ -489,6 +492,26 @@ class FileModel:
             found = mode
         return found
 
+    def _returned_items(self, func: ast.AST, state: dict[str, tuple[str, int, str]]
+                        ) -> tuple[tuple[str, int, str] | None, ...]:
+        """Per item of the tuple every ``return`` hands back, the mode it set (or None)."""
+        if not state:
+            return ()
+        nested = [(d.lineno, d.end_lineno or d.lineno) for kind in _NESTED_DEFS
+                  for d in self.src.within(func, kind) if d is not func]
+        items: list[tuple[str, int, str] | None] | None = None
+        for ret in self.src.within(func, ast.Return):
+            if any(a <= ret.lineno <= b for a, b in nested):
+                continue
+            if not isinstance(ret.value, ast.Tuple) or \
+                    items is not None and len(items) != len(ret.value.elts):
+                return ()
+            modes = [_mode_of(state, r) if (r := _receiver(e)) is not None else None
+                     for e in ret.value.elts]
+            items = modes if items is None else [a if a == b else None
+                                                 for a, b in zip(items, modes)]
+        return tuple(items or ())
+
     def _evaluates(self, name: str, func: ast.AST, params: list[str]) -> list[
             tuple[str, int, str, bool]]:
         """The first forward of each parameter model in an evaluation function (named like
@@ -579,6 +602,15 @@ class FileModel:
                 isinstance(stmt.value, ast.Call):
             value = stmt.value
             recv = _receiver(stmt.targets[0])
+            if isinstance(stmt.targets[0], ast.Tuple) and depth < 4:
+                # image_tower, text_tower = load_towers(...): the mode of each returned item
+                found = self._callee_summary(value)
+                for elt, item in zip(stmt.targets[0].elts,
+                                     found[0].returns_items if found else ()):
+                    if item is not None and (name := _receiver(elt)) is not None:
+                        yield _Event("mode", item[1], name, item[0], via=stmt.lineno,
+                                     path="" if item[2] == self.src.path else item[2])
+                return
             chained = None  # the last mode the chain sets: copy.deepcopy(net).eval()
             while isinstance(value.func, ast.Attribute) and value.func.attr in _CHAINABLE and \
                     isinstance(value.func.value, ast.Call):
@@ -863,10 +895,14 @@ class FileModel:
         if ".requires_grad_(False)" in text and re.search(
                 rf"\b{re.escape(head)}(\.\w+\([^()]*\))*\.requires_grad_\(False\)", text):
             return True  # net.eval().requires_grad_(False).to(device)
-        return \
-            f"{head}.parameters()" in text and "requires_grad = False" in text or any(
-                ".requires_grad_(False)" in self.src.text_of(a) for a in self.src.of(ast.Assign)
-                if any(dotted(t) == head for t in a.targets))
+        if "requires_grad" not in text:
+            return False
+        return any(isinstance(loop.iter, ast.Call) and dotted(loop.iter.func) in (
+            f"{head}.parameters", f"{head}.named_parameters") and re.search(
+                r"requires_grad(\s*=\s*|_\()False", self.src.text_of(loop))
+                   for loop in self.src.of(ast.For)) or any(
+            ".requires_grad_(False)" in self.src.text_of(a) for a in self.src.of(ast.Assign)
+            if any(dotted(t) == head for t in a.targets))
 
     def foreign(self, recv: str) -> bool:
         """The receiver was built by a library callable that returns no ``nn.Module`` (a
@@ -1050,6 +1086,7 @@ def _owner_function(model: FileModel, line: int) -> ast.AST | None:
 
 _OPTIMIZER_CLASS = re.compile(r"^(SGD|Adam\w*|RMSprop|Adagrad|Adadelta|Adamax|LBFGS|Lion|"
                               r"LAMB|Lamb|LARS|Lars|\w*Optimi[sz]er\w*)$")
+_TRAINING_CALL = re.compile(r"(optim|train|fit|schedul)", re.I)
 _AVERAGING_CALL = re.compile(r"(ema|momentum|moving|averag|polyak|soft_update|sync|lerp)", re.I)
 
 
@@ -1058,21 +1095,32 @@ def _untrained_teacher(model: FileModel, func: ast.AST, recv: str) -> bool:
     file never trains it (no ``train()``, no optimizer over its parameters) nor averages
     weights into it (EMA, momentum or target-network updates, which keep such copies in
     training mode on purpose)."""
-    if _AVERAGED.search(recv) or not model.only_without_grad(func, recv):
-        return False
+    return not _AVERAGED.search(recv) and model.only_without_grad(func, recv) and \
+        _never_trained(model, recv)
+
+
+def _never_trained(model: FileModel, recv: str) -> bool:
+    """The file never trains ``recv`` (no ``train()``, no optimizer over its parameters) nor
+    averages weights into it (EMA, momentum or target-network updates)."""
     src = model.src
     text = src.source
-    if f"{recv}.train(" in text or f"{recv}.parameters()" in text and any(
-            m in text for m in ("mul_(", "copy_(", "lerp_(", ".data =", "add_(")):
+    if f"{recv}.train(" in text:
         return False
+    uses = text.count(f"{recv}.parameters()") + text.count(f"{recv}.named_parameters()")
+    freezes = sum(1 for loop in src.of(ast.For)
+                  if (dotted(loop.iter.func) if isinstance(loop.iter, ast.Call) else "") in
+                  (f"{recv}.parameters", f"{recv}.named_parameters") and
+                  "requires_grad" in src.text_of(loop))
+    if uses > freezes:
+        return False  # its parameters go somewhere else than a freeze: an optimizer, an EMA
     for call in src.of(ast.Call):
         name = (dotted(call.func) or "").rsplit(".", 1)[-1]
         handed = any((dotted(a) or "") == recv or (dotted(a) or "").startswith(recv + ".")
                      for a in [*call.args, *(k.value for k in call.keywords)])
         if _OPTIMIZER_CLASS.match(name) and recv + "." in src.text_of(call):
             return False  # trained
-        if handed and _AVERAGING_CALL.search(name):
-            return False  # momentum_update(teacher, student)
+        if handed and (_AVERAGING_CALL.search(name) or _TRAINING_CALL.search(name)):
+            return False  # momentum_update(teacher, student), build_optimizer(generator)
         if name == "load_state_dict" and dotted(call.func) == f"{recv}.load_state_dict" and \
                 any(isinstance(a, ast.Call) and (dotted(a.func) or "").endswith("state_dict")
                     for a in call.args):
@@ -1515,8 +1563,11 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                                               inline and mode == TRAIN):
                     if mode is None and not under_no_grad:
                         continue  # a plain "test_*" name alone is weak evidence
-                    if under_no_grad and not inline and training_helper(name, func):
+                    if under_no_grad and not inline and training_helper(name, func) and not (
+                            mode is None and _MODELISH.search(ev.recv) and
+                            _never_trained(model, ev.recv)):
                         continue  # rollouts or samples for the training step that calls it
+                        #           (a teacher that nothing trains is evaluated, though)
                     if mode is None and _judged_elsewhere(model, callers(), name, ev.recv):
                         # a helper handed its model by callers elsewhere (directly, or through
                         # the helpers of this file that call it): judged at those calls
