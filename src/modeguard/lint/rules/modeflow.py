@@ -214,6 +214,15 @@ _CONTAINERS = frozenset({"Sequential", "ModuleList", "ModuleDict", "DistributedD
                          "DataParallel", "DDP", "FullyShardedDataParallel", "FSDP"})
 
 
+def _strip_chain(value: ast.expr) -> ast.expr:
+    """The call under ``.to()``/``.cuda()``/... chains of calls: ``Net(...).to(device)`` ->
+    ``Net(...)``."""
+    while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and \
+            value.func.attr in _CHAINABLE and isinstance(value.func.value, ast.Call):
+        value = value.func.value
+    return value
+
+
 def _unchained(value: ast.expr) -> str | None:
     """The name under ``.to()``/``.cuda()``/... chains: ``net.to(device).half()`` -> "net"."""
     while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and \
@@ -751,9 +760,7 @@ class FileModel:
             self._contains = {}
             for node in self.src.of(ast.Assign):
                 value = node.value
-                while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and \
-                        value.func.attr in _CHAINABLE and isinstance(value.func.value, ast.Call):
-                    value = value.func.value  # Pair(teacher, student).to(device)
+                value = _strip_chain(value)  # Net(...).to(device): the innermost call
                 if len(node.targets) != 1 or not isinstance(value, ast.Call):
                     continue
                 target = dotted(node.targets[0])
@@ -866,10 +873,7 @@ class FileModel:
             self._types = {}
             for node in self.src.of(ast.Assign):
                 value = node.value
-                # Net(...).to(device): the class of the innermost call
-                while isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) and \
-                        value.func.attr in _CHAINABLE and isinstance(value.func.value, ast.Call):
-                    value = value.func.value
+                value = _strip_chain(value)  # Net(...).to(device): the innermost call
                 if isinstance(value, ast.Call) and len(node.targets) == 1:
                     target = dotted(node.targets[0])
                     if target is not None:
