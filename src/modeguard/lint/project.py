@@ -35,6 +35,7 @@ class Project:
         self._calls: dict[str, bytes] | None = None
         self._found: dict[str, Path | None] = {}
         self._tails: dict[str, list[str]] | None = None
+        self._owners: dict[str, list[str]] = {}
 
     def find(self, module: str, near: str = "") -> Path | None:
         """The file of a dotted module name; ``evaluation`` also matches ``proj/evaluation``.
@@ -100,6 +101,14 @@ class Project:
     def called_elsewhere(self, name: str, module: str) -> bool:
         """Whether a linted file other than ``module``'s calls ``name(...)`` (by text: cheap and
         conservative). Files are read once, on first use."""
+        self._read_all()
+        assert self._calls is not None
+        needle = name.encode()
+        pattern = re.compile(rb"\b" + re.escape(needle) + rb"\s*\(")
+        return any(pattern.search(data) for other, data in self._calls.items()
+                   if other != module and needle in data)
+
+    def _read_all(self) -> dict[str, bytes]:
         if self._calls is None:
             self._calls = {}
             for other, file in self.by_module.items():
@@ -108,10 +117,46 @@ class Project:
                         self._calls[other] = fh.read()
                 except OSError:
                     continue
-        needle = name.encode()
-        pattern = re.compile(rb"\b" + re.escape(needle) + rb"\s*\(")
-        return any(pattern.search(data) for other, data in self._calls.items()
-                   if other != module and needle in data)
+        return self._calls
+
+    def method_owner(self, method: str, module: str) -> tuple[Any, str] | None:
+        """The one class of the linted project, in a file other than ``module``, that defines
+        ``method`` (``evaluator.evaluate(model, loader)`` with an evaluator object built
+        elsewhere): (FileModel of its file, "Class.method"), or None if none or several do."""
+        key = f"method:{method}"
+        if key not in self._owners:
+            pattern = re.compile(rb"^[ \t]+(async[ \t]+)?def[ \t]+" + re.escape(method.encode()) +
+                                 rb"[ \t]*\([ \t]*self\b", re.M)
+            hits = [other for other, data in self._read_all().items()
+                    if method.encode() in data and pattern.search(data)]
+            self._owners[key] = hits
+        hits = [h for h in self._owners[key] if h != module]
+        if len(hits) != 1:
+            return None
+        model = self.file_model(hits[0])
+        if model is None:
+            return None
+        owners = model.method_owners.get(method, [])
+        return (model, f"{owners[0]}.{method}") if len(owners) == 1 else None
+
+    def callable_class(self, word: str, module: str) -> tuple[Any, str] | None:
+        """The one class of the linted project named like ``word`` (``"evaluator"`` finds
+        ``VOCMapEvaluator``) that defines ``__call__``, in a file other than ``module``:
+        (FileModel, "Class.__call__") for ``self.evaluator(self.model)``; or None."""
+        key = f"class:{word}"
+        if key not in self._owners:
+            pattern = re.compile(rb"^class[ \t]+(\w*" + re.escape(word.encode()) + rb"\w*)",
+                                 re.M | re.I)
+            self._owners[key] = [other for other, data in self._read_all().items()
+                                 if b"__call__" in data and pattern.search(data)]
+        hits = [h for h in self._owners[key] if h != module]
+        if len(hits) != 1:
+            return None
+        model = self.file_model(hits[0])
+        if model is None:
+            return None
+        owners = [c for c in model.method_owners.get("__call__", []) if word in c.lower()]
+        return (model, f"{owners[0]}.__call__") if len(owners) == 1 else None
 
     def mentions(self, qualified: str, pattern: re.Pattern[str], near: str = "") -> bool:
         """Whether a linted file that ``resolve(qualified)`` may land in matches ``pattern``

@@ -28,7 +28,9 @@ RULES: dict[str, tuple[tuple[Trigger, ...], Check]] = {
     # requires_grad matters only to MG302, which needs a BatchNorm test next to it
     "modeflow": ((".eval(", ".train(", "no_grad", "inference_mode", "volatile",
                   ("requires_grad", "BatchNorm"), "from_pretrained(", "_start(", ".step(",
-                  ".backward("),
+                  ".backward(",
+                  # a training hook that calls an evaluation living in another file
+                  ("def after_", "val"), ("def on_", "val")),
                  modeflow.check),
     "tensorflow": (("tensorflow", "keras"), tensorflow.check),
 }

@@ -23,7 +23,7 @@ from functools import cached_property
 from typing import Any, Iterator
 
 from modeguard.findings import Finding, Location, Severity
-from modeguard.lint.astutil import dotted, parameters
+from modeguard.lint.astutil import dotted
 from modeguard.lint.source import SourceFile
 
 EVAL, TRAIN, RESTORED = "eval", "train", "restored"
@@ -33,7 +33,8 @@ _OPTIMIZER = re.compile(r"(^|[._])([a-z0-9]*_?)?(opt|optim|optimizer|optimiser|s
 _MODELISH = re.compile(r"(^|[._])(model|net|network|module|encoder|decoder|backbone|"
                        r"classifier|generator|discriminator|student|policy|head|unet|"
                        r"transformer|teacher|critic|actor|extractor|segmentor|segmenter|detector|"
-                       r"recognizer|embedder|tagger|denoiser|autoencoder|vae|tower|"
+                       r"recognizer|embedder|tagger|denoiser|autoencoder|vae|tower|lm|llm|clf|"
+                       r"cnn|rnn|lstm|mlp|resnet\w*|vit|bert\w*|gpt\w*|wrn|"
                        r"[a-z0-9]*_?(model|net|enc|encoder|extractor|detector|embedder))$", re.I)
 _NOT_MODELS = re.compile(r"(^|[._])(trainer|df|frame|pd|np|sympy|sp|expr|env|tokenizer)$", re.I)
 _EVAL_SCOPE = re.compile(r"^(validate|validation|val|valid|evaluate|evaluation|eval|test|"
@@ -47,8 +48,13 @@ _SENSITIVE_LAYER = re.compile(r"^(Dropout[123]?d?|AlphaDropout|FeatureAlphaDropo
 _NEUTRAL_CALLS = frozenset({"super", "range", "len", "list", "tuple", "dict", "set", "int",
                             "float", "str", "bool", "print", "isinstance", "getattr", "setattr",
                             "hasattr", "zip", "enumerate", "min", "max", "sum", "abs", "round"})
+# helpers that look at the model for a human (previews, logged images, plots): evaluations
+_MONITORING = re.compile(r"(^_*|_)(preview|visuali[sz]e|vis|viz|log|write|plot|show|render|"
+                         r"monitor|report|summary|summari[sz]e|snapshot|dump|probe)(s?_|s?$)",
+                         re.I)
 _RECALIBRATION = re.compile(r"(^|_)(bn|batch_?norm|precise|recalib)", re.I)
 _FRAMEWORK_EVAL = {"validation_step", "test_step", "predict_step", "validation_epoch_end",
+                   "prediction_step", "evaluation_loop", "prediction_loop",  # HF Trainer
                    "on_validation_epoch_end", "test_epoch_end"}
 _NO_GRAD = ("no_grad", "inference_mode", "enable_grad")
 _NESTED_DEFS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
@@ -190,7 +196,7 @@ class Summary:
 
 @dataclass
 class _Event:
-    kind: str  # "mode" | "step" | "forward" | "call"
+    kind: str  # "mode" | "step" | "backward" | "forward" | "evaluates" | "return"
     line: int
     recv: str = ""
     mode: str = ""
@@ -253,6 +259,32 @@ def _loop_aliases(loop: ast.For | ast.AsyncFor) -> dict[str, list[str]]:
     return out
 
 
+def _flag_writes(loop: ast.For | ast.AsyncFor | ast.While) -> list[tuple[str, str, int]]:
+    """``for name, m in net.named_modules(): m.training = saved[name]``: the loop sets the
+    mode of the whole of ``net`` by hand (a constant value: train or eval; anything else: a
+    restore). ``[(receiver, mode, line)]``."""
+    it = getattr(loop, "iter", None)
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and
+            it.func.attr in ("modules", "named_modules", "children", "named_children")):
+        return []
+    recv = _receiver(it.func.value)
+    target = loop.target  # type: ignore[union-attr]
+    var = target.elts[-1] if isinstance(target, ast.Tuple) and target.elts else target
+    if recv is None or not isinstance(var, ast.Name):
+        return []
+    out = []
+    for stmt in loop.body:
+        if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
+                isinstance(stmt.targets[0], ast.Attribute) and stmt.targets[0].attr == "training" \
+                and isinstance(stmt.targets[0].value, ast.Name) and \
+                stmt.targets[0].value.id == var.id:
+            value = stmt.value
+            mode = (TRAIN if value.value else EVAL) if isinstance(value, ast.Constant) \
+                else RESTORED
+            out.append((recv, mode, stmt.lineno))
+    return out
+
+
 def _set_mode(state: dict[str, Any], recv: str, value: Any) -> None:
     """``recv.train()``/``eval()`` sets the mode of everything below it too (``model.train()``
     also switches ``model.module`` and ``model.encoder``)."""
@@ -309,6 +341,7 @@ class FileModel:
         self._events: dict[tuple[int, int], list[_Event]] = {}
         self._loop_level = 0
         self._aliases: dict[str, list[str]] = {}  # loop variables over literal model tuples
+        self._guarded = 0  # > 0 inside try/finally or a restoring context: returns restore
         self.stmt_calls, self.scope_calls = src.calls_by_statement, src.calls_by_scope
         calls = src.of(ast.Call)
         # only attribute calls can step or run backward: one pass over those
@@ -378,14 +411,22 @@ class FileModel:
         try:
             result = Summary(params=[a.arg for a in func.args.args if a.arg != "self"])
             state: dict[str, tuple[str, int, str]] = {}
+            exits: list[dict[str, tuple[str, int, str]]] = []
             for ev in self.events(func.body, depth=1):
-                if ev.kind == "mode":
+                if ev.kind == "return":
+                    exits.append(dict(state))
+                elif ev.kind == "mode":
                     _set_mode(state, ev.recv, (ev.mode, ev.line, ev.path or self.src.path))
                 elif ev.kind == "step" and not result.steps:
                     result.steps = True
                     result.at_step = dict(state)
                 elif ev.kind == "backward":
                     result.backward = True
+            for early in exits:
+                # eval(); if rank != 0: return; ...; train(): some callers get eval mode back
+                for recv, effect in early.items():
+                    if effect[0] == EVAL and state.get(recv, ("",))[0] != EVAL:
+                        state[recv] = effect
             result.returns = self._returned_mode(func, state)
             result.returns_items = self._returned_items(func, state)
             if result.steps:
@@ -576,6 +617,8 @@ class FileModel:
                 self._loop_level -= 1
                 for name in aliases:
                     self._aliases.pop(name, None)
+            for recv, mode, line in _flag_writes(stmt):
+                yield _Event("mode", line, recv, mode)
             yield from self.events(stmt.orelse, depth)
             return
         if isinstance(stmt, ast.If):
@@ -591,6 +634,21 @@ class FileModel:
                 if name and name.rsplit(".", 1)[-1] in _MODEGUARD_CTX:
                     wrapped.append(item)
             yield from self._expr_events(stmt, depth)
+            own = [(recv, mode) for item in stmt.items
+                   for recv, mode in self._context_modes(item.context_expr)]
+            if own:
+                # with eval_mode_of(net): a context manager of this file that switches the
+                # models handed to it before its yield and gives their modes back after
+                for recv, mode in own:
+                    yield _Event("mode", stmt.lineno, recv, mode)
+                self._guarded += 1  # a return in the body still restores
+                try:
+                    yield from self.events(stmt.body, depth)
+                finally:
+                    self._guarded -= 1
+                for recv, _ in own:
+                    yield _Event("mode", stmt.end_lineno or stmt.lineno, recv, RESTORED)
+                return
             if wrapped:
                 # inside a modeguard context modes are managed and restored: skip mode events
                 for ev in self.events(stmt.body, depth):
@@ -600,13 +658,20 @@ class FileModel:
             yield from self.events(stmt.body, depth)
             return
         if isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
-            yield from self.events(stmt.body, depth)  # type: ignore[attr-defined]
-            for h in stmt.handlers:  # type: ignore[attr-defined]
-                yield from self.events(h.body, depth)
-            yield from self.events(stmt.orelse, depth)  # type: ignore[attr-defined]
+            guarded = bool(stmt.finalbody)  # type: ignore[attr-defined]
+            self._guarded += guarded  # a return in the body still runs the finally block
+            try:
+                yield from self.events(stmt.body, depth)  # type: ignore[attr-defined]
+                for h in stmt.handlers:  # type: ignore[attr-defined]
+                    yield from self.events(h.body, depth)
+                yield from self.events(stmt.orelse, depth)  # type: ignore[attr-defined]
+            finally:
+                self._guarded -= guarded
             yield from self.events(stmt.finalbody, depth)  # type: ignore[attr-defined]
             return
         yield from self._expr_events(stmt, depth)
+        if isinstance(stmt, ast.Return) and not self._guarded:
+            yield _Event("return", stmt.lineno)  # an early exit leaves the modes it has
         if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and \
                 isinstance(stmt.value, ast.Call):
             value = stmt.value
@@ -657,6 +722,46 @@ class FileModel:
                 yield _Event("mode", line, recv, mode, via=stmt.lineno,
                              path="" if path == self.src.path else path)
 
+    def _context_modes(self, expr: ast.expr) -> list[tuple[str, str]]:
+        """``frozen(net, ema)``, a ``@contextmanager`` of this file whose code before the
+        ``yield`` calls eval() (or train()) on its parameters and whose code after it calls
+        train(...) again: ``[("net", EVAL), ("ema", EVAL)]``."""
+        if not isinstance(expr, ast.Call) or not isinstance(expr.func, ast.Name):
+            return []
+        func = self.functions.get(expr.func.id)
+        if func is None or not any((dotted(d) or "").endswith("contextmanager")
+                                   for d in func.decorator_list):
+            return []
+        yields = [n.lineno for n in self.src.within(func, ast.Yield)]
+        if len(yields) != 1:
+            return []
+        params = [a.arg for a in func.args.args]
+        star = func.args.vararg.arg if func.args.vararg else None
+        names = set(params) | {star} if star else set(params)
+        before, after = None, False
+        for call in self.src.within(func, ast.Call):
+            mode = _mode_call(call)
+            if mode is None:
+                continue
+            if call.lineno > yields[0]:
+                after = True  # for net, was in zip(nets, saved): net.train(was)
+                continue
+            head = mode[0].split(".", 1)[0]
+            loops = [loop for loop in self.src.within(func, ast.For)
+                     if loop.lineno <= call.lineno <= (loop.end_lineno or 0)]
+            over = {_head(loop.iter) for loop in loops}  # for n in nets: n.eval()
+            if head not in names and not over & names:
+                continue
+            before = before or mode[1]
+        if before not in (EVAL, TRAIN) or not after:
+            return []
+        out = []
+        for i, arg in enumerate(expr.args):
+            recv = _receiver(arg)
+            if recv is not None and (i < len(params) or star):
+                out.append((recv, before))
+        return out
+
     def _expr_events(self, stmt: ast.stmt, depth: int) -> Iterator[_Event]:
         """Events of the calls in a statement's own expressions (a compound statement's
         header: an ``if`` test, a ``for`` iterable, ``with`` items)."""
@@ -672,6 +777,17 @@ class FileModel:
                 continue
             if _is_step(call):
                 yield _Event("step", call.lineno)
+                continue
+            if isinstance(call.func, ast.Attribute) and call.func.attr == "apply" and \
+                    len(call.args) == 1 and isinstance(call.args[0], ast.Name) and \
+                    call.args[0].id in self.functions and self.freezes:
+                # model.apply(set_bn_eval): the BatchNorm freezes of that function, under model
+                recv = _receiver(call.func.value)
+                func = self.functions[call.args[0].id]
+                lines = {line for _, line in self.freezes}
+                for sub in self.src.within(func, ast.Call):
+                    if recv is not None and sub.lineno in lines:
+                        yield _Event("mode", sub.lineno, recv + ".<bn>", EVAL, via=call.lineno)
                 continue
             if _is_backward(call):
                 yield _Event("backward", call.lineno)
@@ -735,6 +851,15 @@ class FileModel:
                         if other is not None:
                             return other, ""
         func = call.func
+        word = re.search(r"(evaluator|validator|tester)$", name or "", re.I)
+        if word and self.project is not None and name not in self.functions and \
+                not self.src.imports.names.get(name or ""):
+            # self.evaluator(self.model): the project's one ...Evaluator class with __call__
+            hit = self.project.callable_class(word.group(1).lower(), self.src.module)
+            if hit is not None:
+                summary = hit[0].summary(hit[1])
+                if summary is not None:
+                    return summary, ""
         if isinstance(func, ast.Attribute):
             recv = dotted(func.value)
             found = self.type_of(recv, flow=True) if recv is not None else None
@@ -743,14 +868,25 @@ class FileModel:
                 summary = model.summary(f"{cls}.{func.attr}")
                 if summary is not None:
                     return summary, recv
-            elif recv is not None and recv != "self" and _MODELISH.search(recv):
-                # a model of unknown type calling a method that one class of this file
-                # defines (model.freeze() with a parameter `model`): that class's method
+            elif recv is not None and recv != "self" and \
+                    recv.split(".", 1)[0] not in self.not_models:
+                # a receiver of unknown type calling a method that one class of this file
+                # defines (model.freeze() with a parameter `model`, agent.update(batch) with
+                # an agent built elsewhere): that class's method
                 owners = self.method_owners.get(func.attr, ())
                 if len(owners) == 1 and not func.attr.startswith("__"):
                     summary = self.summary(f"{owners[0]}.{func.attr}")
                     if summary is not None:
                         return summary, recv
+                elif not owners and self.project is not None and \
+                        _EVAL_SCOPE.match(func.attr):
+                    # evaluator.evaluate(model, loader): the one class of the project that
+                    # has an evaluate() method (an evaluator object built in another file)
+                    found_method = self.project.method_owner(func.attr, self.src.module)
+                    if found_method is not None:
+                        summary = found_method[0].summary(found_method[1])
+                        if summary is not None:
+                            return summary, recv
         return None
 
     def contained(self, recv: str) -> list[str]:
@@ -825,6 +961,12 @@ class FileModel:
         verdict: bool | None = False
         if any(a.attr == "training" for a in self.src.within(node, ast.Attribute)):
             return True
+        # names bound inside the class (loop variables, parameters): calling them runs a
+        # layer built elsewhere in the class, or a function handed in
+        bound = {t.id for loop in self.src.within(node, ast.For)
+                 for t in ast.walk(loop.target) if isinstance(t, ast.Name)} | \
+            {a.arg for f in self.src.within(node, ast.FunctionDef)
+             for a in f.args.args + f.args.kwonlyargs}
         for sub in self.src.within(node, ast.Call):
             name = self.src.imports.resolve(sub.func) or ""
             tail = name.rsplit(".", 1)[-1]
@@ -849,6 +991,9 @@ class FileModel:
                         "self", "super()") or (isinstance(sub.func, ast.Attribute)
                                                and isinstance(sub.func.value, ast.Call)):
                 continue
+            if isinstance(sub.func, ast.Subscript) or isinstance(sub.func, ast.Name) and \
+                    sub.func.id in bound:
+                continue  # self.blocks[i](x), layer(x) in a loop: runs what was built elsewhere
             raw = dotted(sub.func) or ""
             if "." in raw and raw.split(".", 1)[0] not in self.src.imports.names and \
                     raw.split(".", 1)[0] not in self.classes or \
@@ -901,6 +1046,12 @@ class FileModel:
             return True  # net.eval().requires_grad_(False).to(device)
         if "requires_grad" not in text:
             return False
+        for loop in self.src.of(ast.For):  # for m in (vae, text_encoder): m.requires_grad_(False)
+            for var, names in _loop_aliases(loop).items():
+                if head in names and re.search(
+                        rf"\b{re.escape(var)}(\.\w+\([^()]*\))*\.requires_grad_\(False\)",
+                        self.src.text_of(loop)):
+                    return True
         return any(isinstance(loop.iter, ast.Call) and dotted(loop.iter.func) in (
             f"{head}.parameters", f"{head}.named_parameters") and re.search(
                 r"requires_grad(\s*=\s*|_\()False", self.src.text_of(loop))
@@ -1006,10 +1157,13 @@ def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterat
                     if recv in ev.spared or not via and not path and _frozen_here(model, recv,
                                                                                  line):
                         continue  # a teacher the training function only runs without gradients
+                    if model.without_gradients(recv) and _never_trained(model, recv):
+                        continue  # frozen for good: requires_grad_(False) and never trained
                     if ev.reach is not None and _out_of_reach(model, scope_name, body, recv,
                                                               ev.reach):
                         continue  # a model of this function the stepping call is not handed
-                    if not path and not implicit and not _trained_somewhere(model, recv) and (
+                    if not path and not implicit and ev.recv != "<hook>" and \
+                            not _trained_somewhere(model, recv) and (
                             not via and _outside_loops(src, body, line) and not any(
                                 e.kind == "forward" and e.recv == recv and
                                 _outside_loops(src, body, e.line) for e in events[at + 1:i])
@@ -1090,7 +1244,7 @@ def _owner_function(model: FileModel, line: int) -> ast.AST | None:
 
 _OPTIMIZER_CLASS = re.compile(r"^(SGD|Adam\w*|RMSprop|Adagrad|Adadelta|Adamax|LBFGS|Lion|"
                               r"LAMB|Lamb|LARS|Lars|\w*Optimi[sz]er\w*)$")
-_TRAINING_CALL = re.compile(r"(optim|train|fit|schedul)", re.I)
+_TRAINING_CALL = re.compile(r"(optim|(?<!pre)train|fit|schedul)", re.I)
 _AVERAGING_CALL = re.compile(r"(ema|momentum|moving|averag|polyak|soft_update|sync|lerp)", re.I)
 
 
@@ -1166,24 +1320,30 @@ def _outside_loops(src: SourceFile, body: list[ast.stmt], line: int) -> bool:
 
 # hooks a training framework calls while training goes on (Lightning restores the modes around
 # validation, test and predict loops itself, so their hooks are not in this list)
-_TRAINING_HOOK = re.compile(r"^on_(train_|before_|after_backward|fit_start|epoch_|batch_)")
+_TRAINING_HOOK = re.compile(r"^(on_(train_|before_|after_backward|fit_start|epoch_|batch_|step_|"
+                            r"iter_|iteration_)|(before|after)_(train_)?(step|iter|iteration|"
+                            r"batch)$)")
 
 
 def _training_hooks(model: FileModel) -> dict[str, int]:
     """``{"self.on_train_epoch_end": last line}`` for the training-time hooks of Lightning
     callbacks and modules defined in the file."""
     out: dict[str, int] = {}
-    if "on_" not in model.src.source:
+    if "on_" not in model.src.source and "after_" not in model.src.source:
         return out
     for cls in model.src.of(ast.ClassDef):
-        if not any((dotted(b) or "").endswith(("Callback", "LightningModule"))
-                   for b in cls.bases):
-            continue
+        bases = [dotted(b) or "" for b in cls.bases]
+        if not any(b.endswith(("Callback", "LightningModule", "Hook", "HookBase"))
+                   for b in bases) or \
+                any(b.endswith("TrainerCallback") for b in bases):
+            continue  # (Hugging Face's Trainer calls model.train() in every training_step)
         for item in cls.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
-                    _TRAINING_HOOK.match(item.name) and \
-                    model.functions.get("self." + item.name) is item:
-                out["self." + item.name] = item.end_lineno or item.lineno
+                    _TRAINING_HOOK.match(item.name):
+                # the scope's name: self.hook, or Class.hook when an earlier class has it too
+                key = "self." + item.name if model.functions.get("self." + item.name) is item \
+                    else f"{cls.name}.{item.name}"
+                out[key] = item.end_lineno or item.lineno
     return out
 
 
@@ -1307,7 +1467,7 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         its no_grad forwards are part of training."""
         short = name.split(".")[-1]
         sites = callers().get(name, [])
-        if not sites or _EVAL_SCOPE.match(short) or any(
+        if not sites or _EVAL_SCOPE.match(short) or _MONITORING.search(short) or any(
                 _evaluates(src, func.body, b) for b in model.no_grad_withs  # type: ignore
                 if getattr(func, "lineno", 0) <= b.lineno <= (getattr(func, "end_lineno", 0)
                                                               or 0)):
@@ -1323,6 +1483,19 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                     not training_helper(caller, owner, seen | {name}):
                 return False
         return True
+
+    def handed_model(name: str, func: ast.AST, recv: str) -> bool:
+        """``recv`` is a parameter that some call in this file hands a model
+        (``perplexity(model, loader)`` for ``def perplexity(lm, loader)``)."""
+        params = [a.arg for a in getattr(func, "args", ast.arguments(args=[])).args
+                  if a.arg != "self"]
+        if recv not in params:
+            return False
+        for _, _, call in callers().get(name, []):
+            arg = FileModel._arg_map(call, Summary(params=params)).get(recv)
+            if arg is not None and (_MODELISH.search(arg) or model.sensitive(arg)):
+                return True
+        return False
 
     def from_self(func: ast.AST, recv: str) -> str | None:
         """What a local the method got from the object itself stands for (``teacher =
@@ -1529,7 +1702,8 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                 continue  # (a forward in eval mode after the last step evaluates the result)
             elif ev.kind == "forward" and ev.recv not in seen and ev.recv not in model.pinned \
                     and (_MODELISH.search(ev.recv) or
-                         ev.recv.split(".", 1)[0] in model.switched or model.sensitive(ev.recv)) \
+                         ev.recv.split(".", 1)[0] in model.switched or model.sensitive(ev.recv)
+                         or handed_model(name, func, ev.recv)) \
                     and not model.foreign(ev.recv) \
                     and model.sensitive(ev.recv) is not False:
                 if _in_modeguard_ctx(src, func, ev.line):
@@ -1544,7 +1718,10 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                 # every caller hands it a model without dropout or BatchNorm: modes do not matter
                 plain = model.sensitive(ev.recv) is None and short != "<module>" and \
                     _insensitive_at_callers(model, callers(), name, ev.recv)
-                if mode is None and short != "<module>" and not callers().get(name):
+                head = ev.recv.split(".", 1)[0]
+                if mode is None and short != "<module>" and (
+                        not callers().get(name) or head not in _local_names(src, func) and
+                        head not in {a.arg for a in func.args.args + func.args.kwonlyargs}):
                     # a global model: what the module-level code left it in
                     mode = _mode_of(module_modes(), ev.recv)
                 owned = ev.recv if ev.recv.startswith("self.") else from_self(func, ev.recv)
@@ -1742,7 +1919,8 @@ def _mode_at_site(model: FileModel, body: list[ast.stmt], line: int, target: str
     for ev in model.events(body):
         if ev.via == line or ev.line > line and ev.kind != "mode":
             break  # what the call itself does, or what comes after it
-        if ev.kind == "mode" and ev.line <= line and (
+        # a callee's effect happens at the call (via), not at its line in the callee
+        if ev.kind == "mode" and (ev.via or ev.line) <= line and (
                 ev.recv == target or target.startswith(ev.recv + ".")):
             state = ev.mode  # test(model.eval(), ...) counts too
     return state
@@ -1812,8 +1990,17 @@ _BN_NAMES = re.compile(r"BatchNorm|SyncBatchNorm|_BatchNorm|FrozenBatchNorm")
 def _bn_checks(src: SourceFile, node: ast.AST) -> bool:
     """Whether a condition tests for BatchNorm (``isinstance(m, nn.BatchNorm2d)``,
     ``type(m).__name__ == "BatchNorm2d"``, ``"BatchNorm" in name``...)."""
-    if "BatchNorm" not in src.text_of(node):
-        return False  # cheap pre-check on the source lines
+    text = src.text_of(node)
+    if "BatchNorm" not in text:
+        # isinstance(m, NORM_TYPES) with NORM_TYPES = (nn.BatchNorm2d, ...) at module level
+        names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id.isupper()}
+        if not names or not any(
+                isinstance(s, ast.Assign) and len(s.targets) == 1 and
+                isinstance(s.targets[0], ast.Name) and s.targets[0].id in names and
+                _BN_NAMES.search(src.text_of(s.value)) for s in src.tree.body):
+            return False  # cheap pre-check on the source lines
+        return any(isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and
+                   sub.func.id == "isinstance" for sub in ast.walk(node))
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and \
                 sub.func.id == "isinstance" and len(sub.args) == 2:
@@ -2061,11 +2248,116 @@ def _mg102_in_other_files(model: FileModel,
                          "after), or use modeguard.inference(model)")
 
 
+def _mg401_between_steps(model: FileModel,
+                         scopes: list[tuple[str, list[ast.stmt]]]) -> Iterator[Finding]:
+    """MG401 inside a training loop: ``net.eval()``, a forward of ``net`` with autograd on,
+    then ``net.train()`` again before any backward or step (a validation pass written into
+    the epoch loop). A forward in eval mode followed by a backward trains in eval mode on
+    purpose (a linear probe, frozen BatchNorm): not this."""
+    lookup = model.scope_lookup
+    for name, body in scopes:
+        func = lookup.get(name)
+        if func is not None:
+            if _decorated_no_grad(func) or not any(
+                    isinstance(c.func, ast.Attribute) and c.func.attr == "eval"
+                    for c in model.scope_calls.get(id(func), ())):
+                continue  # no eval() of its own: most functions
+        elif "eval()" not in model.src.source:
+            continue
+        flow = model.events(body)
+        if not any(e.kind in ("step", "backward") for e in flow):
+            continue
+        state: dict[str, tuple[str, bool]] = {}
+        reported: set[str] = set()
+        for i, ev in enumerate(flow):
+            if ev.kind == "mode":
+                _set_mode(state, ev.recv, (ev.mode, bool(ev.via or ev.implicit or ev.copy)))
+                continue
+            if ev.kind != "forward" or ev.recv in reported or \
+                    _mode_of(state, ev.recv) != (EVAL, False) or any(
+                        b.lineno <= ev.line <= (b.end_lineno or b.lineno)
+                        for b in model.no_grad_withs) or model.without_gradients(ev.recv):
+                continue
+            nxt = next((e for e in flow[i + 1:] if e.kind in ("step", "backward") or
+                        e.kind == "mode" and (ev.recv == e.recv or
+                                              ev.recv.startswith(e.recv + "."))), None)
+            if nxt is None or nxt.kind != "mode" or nxt.mode not in (TRAIN, RESTORED):
+                continue  # trained in eval mode on purpose, or evaluated after the last step
+            reported.add(ev.recv)
+            yield _keeps_graph(model.src.path, ev, "in eval mode ")
+
+
+def _restored_then_run(model: FileModel,
+                       scopes: list[tuple[str, list[ast.stmt]]]) -> Iterator[Finding]:
+    """A model built here (``net = Net()``, in training mode like every new module), given
+    trained weights with ``load_state_dict`` and then run with nothing putting it in eval
+    mode and nothing training it afterwards: inference in training mode (MG102), and with
+    autograd on unless under no_grad (MG401). The script that reloads a checkpoint to plot a
+    few predictions."""
+    src = model.src
+    if ".load_state_dict(" not in src.source:
+        return
+    loads = [c for c in src.of(ast.Call) if isinstance(c.func, ast.Attribute) and
+             c.func.attr == "load_state_dict"]
+    lookup = model.scope_lookup
+    unit_tests = bool(_TEST_FILE.search(src.path))
+    for name, body in scopes:
+        func = lookup.get(name)
+        if unit_tests and name.split(".")[-1].startswith("test"):
+            continue  # a unit test compares toy models in whatever mode it means to
+        first = getattr(func, "lineno", 0) if func is not None else 0
+        last = (getattr(func, "end_lineno", 0) or 10**9) if func is not None else 10**9
+        here = {(_receiver(c.func.value) or ""): c.lineno for c in loads
+                if first <= c.lineno <= last and (func is not None or _owner_function(
+                    model, c.lineno) is None)}
+        if not here:
+            continue
+        built = {}  # receivers assigned from a call in this scope: a new model
+        for stmt in (body if func is None else [func]):
+            for node in src.within(stmt, ast.Assign):
+                value = _strip_chain(node.value)
+                if len(node.targets) == 1 and isinstance(value, ast.Call) and \
+                        (target := _receiver(node.targets[0])) in here:
+                    built[target] = node.lineno
+        flow = model.events(body)
+        decorated = func is not None and _decorated_no_grad(func)
+        for recv, line in built.items():
+            known = model.sensitive(recv)
+            if here[recv] < line or known is False or known is None and \
+                    not _MODELISH.search(recv) or \
+                    _trained_somewhere(model, recv) or any(
+                        e.kind in ("step", "backward") and (e.via or e.line) > here[recv]
+                        for e in flow):
+                continue  # (trained after loading: resumed training, not inference)
+            for ev in flow:
+                if ev.kind == "mode" and (ev.recv == recv or recv.startswith(ev.recv + ".")):
+                    break  # eval() (or an explicit train()) first
+                if ev.kind == "forward" and ev.recv == recv and ev.line > here[recv]:
+                    if _in_modeguard_ctx(src, func or src.tree, ev.line):
+                        break
+                    yield Finding(
+                        "MG102",
+                        f"{recv} is built here in training mode, given trained weights and run "
+                        f"without eval(): dropout stays active and BatchNorm uses and updates "
+                        "batch statistics",
+                        path=src.path, line=ev.line, col=0,
+                        severity=None if model.sensitive(recv) else Severity.WARNING,
+                        hint=f"call {recv}.eval() after load_state_dict(), or use "
+                             f"modeguard.inference({recv})")
+                    if not decorated and not any(
+                            b.lineno <= ev.line <= (b.end_lineno or b.lineno)
+                            for b in model.no_grad_withs):
+                        yield _keeps_graph(src.path, ev, "")
+                    break
+
+
 def check(src: SourceFile) -> Iterator[Finding]:
     model = FileModel(src)
     scopes = [("<module>", src.tree.body)] + [(n, f.body) for n, f in model.scope_functions]
     yield from _mg101(model, scopes)
     yield from _mg102_mg401(model)
+    yield from _mg401_between_steps(model, scopes)
+    yield from _restored_then_run(model, scopes)
     yield from _mg102_in_other_files(model, scopes)
     yield from _mg301(model)
     yield from _mg302(model)
