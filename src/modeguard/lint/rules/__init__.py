@@ -30,7 +30,9 @@ RULES: dict[str, tuple[tuple[Trigger, ...], Check]] = {
                   ("requires_grad", "BatchNorm"), "from_pretrained(", "_start(", ".step(",
                   ".backward(",
                   # a training hook that calls an evaluation living in another file
-                  ("def after_", "val"), ("def on_", "val")),
+                  ("def after_", "val"), ("def on_", "val"),
+                  # a call to a BatchNorm freezing helper of another file (freeze_bn(...))
+                  "freeze_"),
                  modeflow.check),
     "tensorflow": (("tensorflow", "keras"), tensorflow.check),
 }

@@ -217,6 +217,9 @@ def _mutation(src: SourceFile, cls: ast.ClassDef, func: ast.AST) -> Iterator[Fin
                        for a in src.within(stmt, kind)]
             for sub in assigns:
                 targets = sub.targets if isinstance(sub, ast.Assign) else [sub.target]
+                # self.a, self.b = 0, 0: each item of a tuple target
+                targets = [e for t in targets
+                           for e in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])]
                 for t in targets:
                     attr = self_attr(t)
                     if attr is not None and attr != "training" and attr not in reset:

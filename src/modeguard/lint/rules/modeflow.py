@@ -192,6 +192,11 @@ class Summary:
     # parameters and ``self.`` attributes its steps cannot train: it runs them only without
     # gradients (a distillation teacher, a momentum encoder beside the trained student)
     spared: set[str] = field(default_factory=set)
+    # BatchNorm freezes it runs (itself or through its callees): (line, path) of each eval()
+    freezes: list[tuple[int, str]] = field(default_factory=list)
+    # those of them that freeze layers of what it returns (a build_detector() that calls
+    # det.trunk.freeze_bn() and returns det)
+    returns_freezes: list[tuple[int, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -283,6 +288,16 @@ def _flag_writes(loop: ast.For | ast.AsyncFor | ast.While) -> list[tuple[str, st
                 else RESTORED
             out.append((recv, mode, stmt.lineno))
     return out
+
+
+def _terminates(body: list[ast.stmt]) -> bool:
+    """The block always leaves the function: it ends with ``return``, ``raise`` or
+    ``sys.exit()``."""
+    last = body[-1] if body else None
+    if isinstance(last, (ast.Return, ast.Raise)):
+        return True
+    return isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) and \
+        (dotted(last.value.func) or "") in ("sys.exit", "exit", "quit", "os._exit")
 
 
 def _set_mode(state: dict[str, Any], recv: str, value: Any) -> None:
@@ -412,7 +427,21 @@ class FileModel:
             result = Summary(params=[a.arg for a in func.args.args if a.arg != "self"])
             state: dict[str, tuple[str, int, str]] = {}
             exits: list[dict[str, tuple[str, int, str]]] = []
+            own = {line for _, line in self.freezes}
+            returned = {r.value.id for r in self.src.within(func, ast.Return)
+                        if isinstance(r.value, ast.Name)} if self.freezes or self.project else ()
+            saved: list[dict[str, tuple[str, int, str]]] = []
             for ev in self.events(func.body, depth=1):
+                if ev.kind == "branch":
+                    saved.append(dict(state))
+                elif ev.kind == "merge" and saved:
+                    state = saved.pop()
+                if ev.kind == "mode" and ev.mode == EVAL and (
+                        not ev.path and ev.line in own or ev.recv.endswith(".<bn>")) and \
+                        (ev.line, ev.path or self.src.path) not in result.freezes:
+                    result.freezes.append((ev.line, ev.path or self.src.path))
+                    if ev.recv.split(".", 1)[0] in returned:
+                        result.returns_freezes.append((ev.line, ev.path or self.src.path))
                 if ev.kind == "return":
                     exits.append(dict(state))
                 elif ev.kind == "mode":
@@ -427,7 +456,7 @@ class FileModel:
                 for recv, effect in early.items():
                     if effect[0] == EVAL and state.get(recv, ("",))[0] != EVAL:
                         state[recv] = effect
-            result.returns = self._returned_mode(func, state)
+            result.returns = self._returned_mode(func, state) or self._returned_fresh(func, state)
             result.returns_items = self._returned_items(func, state)
             if result.steps:
                 result.step_guard, result.guard_default = self._step_guard(func, result.params)
@@ -542,6 +571,30 @@ class FileModel:
             found = mode
         return found
 
+    def _returned_fresh(self, func: ast.AST,
+                        state: dict[str, tuple[str, int, str]]) -> tuple[str, int, str] | None:
+        """A factory that builds a module of a class of this file and returns it without
+        switching its mode (``net = FeatureNet(); net.load_state_dict(...); return
+        net.to(device)``): a new module is in training mode."""
+        from modeguard.lint.astutil import looks_like_module
+
+        found = None
+        for ret in self.src.within(func, ast.Return):
+            name = _unchained(ret.value) if ret.value is not None else None
+            if name is None or _mode_of(state, name) is not None:
+                return None
+            built = [a for a in self.src.within(func, ast.Assign) if len(a.targets) == 1 and
+                     isinstance(a.targets[0], ast.Name) and a.targets[0].id == name]
+            value = _strip_chain(built[-1].value) if built else None
+            cls = dotted(value.func) if isinstance(value, ast.Call) else None
+            node = next((c for c in self.src.tree.body if isinstance(c, ast.ClassDef) and
+                         c.name == cls), None)
+            if node is None or not looks_like_module(node) or \
+                    found is not None and found[1] != built[-1].lineno:
+                return None
+            found = (TRAIN, built[-1].lineno, self.src.path)
+        return found
+
     def _returned_items(self, func: ast.AST, state: dict[str, tuple[str, int, str]]
                         ) -> tuple[tuple[str, int, str] | None, ...]:
         """Per item of the tuple every ``return`` hands back, the mode it set (or None)."""
@@ -623,7 +676,14 @@ class FileModel:
             return
         if isinstance(stmt, ast.If):
             yield from self._expr_events(stmt, depth)
-            yield from self.events(stmt.body, depth)
+            if _terminates(stmt.body):
+                # if args.eval_only: evaluate(model); return -- what the branch does to modes
+                # does not reach the statements after the if ("branch" ... "merge")
+                yield _Event("branch", stmt.lineno)
+                yield from self.events(stmt.body, depth)
+                yield _Event("merge", stmt.end_lineno or stmt.lineno)
+            else:
+                yield from self.events(stmt.body, depth)
             yield from self.events(stmt.orelse, depth)
             return
         if isinstance(stmt, (ast.With, ast.AsyncWith)):
@@ -716,6 +776,10 @@ class FileModel:
                 yield _Event("mode", stmt.lineno, recv, EVAL, implicit=True)
                 return
             found = self._callee_summary(value) if depth < 4 else None
+            for line, path in found[0].returns_freezes if found is not None else ():
+                # model = build_detector(...): its BatchNorm layers come out frozen
+                yield _Event("mode", line, f"{recv}.<bn>", EVAL, via=stmt.lineno,
+                             path="" if path == self.src.path else path)
             if found is not None and found[0].returns is not None:
                 # model = load_model(path), where load_model() ends with model.eval()
                 mode, line, path = found[0].returns
@@ -816,6 +880,14 @@ class FileModel:
                     yield _Event("step", call.lineno, spared=spared, reach=_handed(call))
                 elif summary.backward:
                     yield _Event("backward", call.lineno)  # apply_backward(loss, scaler)
+                if summary.freezes:
+                    # freeze_bn_statistics(model.encoder), from this file or another: the
+                    # BatchNorm layers under the argument (or the receiver) are frozen
+                    target = prefix or next((r for a in call.args
+                                             if (r := _receiver(a)) is not None), None)
+                    for line, path in summary.freezes if target else ():
+                        yield _Event("mode", line, f"{target}.<bn>", EVAL, via=call.lineno,
+                                     path="" if path == self.src.path else path)
                 for recv, line, path, under in summary.evaluates:
                     if path != self.src.path:  # same-file callees are judged where they are
                         head, dot, rest = recv.partition(".")
@@ -868,7 +940,7 @@ class FileModel:
                 summary = model.summary(f"{cls}.{func.attr}")
                 if summary is not None:
                     return summary, recv
-            elif recv is not None and recv != "self" and \
+            if recv is not None and recv != "self" and \
                     recv.split(".", 1)[0] not in self.not_models:
                 # a receiver of unknown type calling a method that one class of this file
                 # defines (model.freeze() with a parameter `model`, agent.update(batch) with
@@ -1136,8 +1208,13 @@ def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterat
         events = model.events(body)
         if scope_name in hooks:  # training goes on when the hook returns
             events = events + [_Event("step", hooks[scope_name], recv="<hook>")]
+        saved: list[dict[str, tuple[str, int, int, str, int]]] = []
         for i, ev in enumerate(events):
-            if ev.kind == "mode":
+            if ev.kind == "branch":
+                saved.append(dict(state))
+            elif ev.kind == "merge" and saved:
+                state = saved.pop()  # the branch returned: its modes stay behind
+            elif ev.kind == "mode":
                 _set_mode(state, ev.recv, (ev.mode, ev.line, ev.via, ev.path, i))
             elif ev.kind == "step":
                 for recv, (mode, line, via, path, at) in list(state.items()):
@@ -1582,9 +1659,13 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
             return False
         attr = recv.split(".")[1]
         text = src.text_of(cls)
-        if f"self.{attr}.parameters()" in text and any(
-                m in text for m in ("mul_(", "copy_(", "lerp_(", ".data =", "add_(")):
-            return False  # its weights are written from another module's: an EMA/momentum copy
+        written = any(m in text for m in ("mul_(", "copy_(", "lerp_(", ".data =", "add_("))
+        if written and (f"self.{attr}.parameters()" in text or any(
+                recv in names and ".parameters()" in src.text_of(loop)
+                for loop in src.within(cls, ast.For) for names in _loop_aliases(loop).values())):
+            # its weights are written from another module's: an EMA/momentum copy (also
+            # through for online, target in ((self.a, self.a_ema), ...): target.parameters())
+            return False
         assigned = [a for a in src.within(cls, ast.Assign) for t in a.targets
                     if isinstance(t, ast.Attribute) and t.attr == attr and
                     dotted(t.value) == "self"]
@@ -1701,6 +1782,7 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                                      for b in all_blocks)):
                 continue  # (a forward in eval mode after the last step evaluates the result)
             elif ev.kind == "forward" and ev.recv not in seen and ev.recv not in model.pinned \
+                    and not any(ev.recv.startswith(r + ".") for r in seen) \
                     and (_MODELISH.search(ev.recv) or
                          ev.recv.split(".", 1)[0] in model.switched or model.sensitive(ev.recv)
                          or handed_model(name, func, ev.recv)) \
@@ -1745,8 +1827,7 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                     if mode is None and not under_no_grad:
                         continue  # a plain "test_*" name alone is weak evidence
                     if under_no_grad and not inline and training_helper(name, func) and not (
-                            mode is None and _MODELISH.search(ev.recv) and
-                            _never_trained(model, ev.recv)):
+                            _MODELISH.search(ev.recv) and _never_trained(model, ev.recv)):
                         continue  # rollouts or samples for the training step that calls it
                         #           (a teacher that nothing trains is evaluated, though)
                     if mode is None and _judged_elsewhere(model, callers(), name, ev.recv):
@@ -2031,11 +2112,14 @@ def _bn_freezes(src: SourceFile) -> Iterator[tuple[ast.AST, int]]:
             yield call, call.lineno
 
 
+_FREEZE_TEXT = re.compile(r"freez|_bn\b|bn_|norm", re.I)  # names of freezing helpers
+
+
 def _mg301(model: FileModel) -> Iterator[Finding]:
     src = model.src
     freezes = model.freezes
-    if not freezes:
-        return
+    if not freezes and (model.project is None or not _FREEZE_TEXT.search(src.source)):
+        return  # (a freeze in another linted file is reached through a freezing call)
     # a train() override that re-freezes makes every freeze in its class correct
     for cls in src.of(ast.ClassDef):
         for item in cls.body:
@@ -2044,17 +2128,22 @@ def _mg301(model: FileModel) -> Iterator[Finding]:
                 return
     scopes = [src.tree.body] + [f.body for _, f in model.scope_functions]
     freeze_lines = {line for _, line in freezes}
+    foreign_reported: set[tuple[str, int]] = set()
     for body in scopes:
         events = list(model.events(body))
         for i, ev in enumerate(events):
-            if ev.kind == "mode" and ev.mode == EVAL and not ev.path and ev.line in freeze_lines:
+            foreign = ev.kind == "mode" and ev.mode == EVAL and bool(ev.path) and \
+                ev.recv.endswith(".<bn>") and (ev.path, ev.line) not in foreign_reported
+            if foreign or \
+                    ev.kind == "mode" and ev.mode == EVAL and not ev.path and ev.line in freeze_lines:
                 later = events[i + 1:]
                 undo = next((e for e in later if e.kind == "mode" and e.mode == TRAIN and
                              _MODELISH.search(e.recv)), None)
                 if undo is None:
                     continue
                 after_undo = later[later.index(undo) + 1:]
-                refreeze = any(e.kind == "mode" and e.mode == EVAL and e.line in freeze_lines
+                refreeze = any(e.kind == "mode" and e.mode == EVAL and (
+                    e.line in freeze_lines and not e.path or (e.path, e.line) == (ev.path, ev.line))
                                for e in after_undo)
                 steps = any(e.kind in ("step", "forward") for e in after_undo)
                 if not refreeze and steps:
@@ -2062,10 +2151,15 @@ def _mg301(model: FileModel) -> Iterator[Finding]:
                         "MG301",
                         f"BatchNorm layers frozen with eval() here are switched back to training "
                         f"mode by {undo.recv}.train() at line {undo.line}, with no re-freeze",
-                        path=src.path, line=ev.line, col=0,
-                        related=(Location(src.path, undo.line, 0, "undone by train() at"),),
+                        path=ev.path or src.path, line=ev.line, col=0,
+                        related=(Location(src.path, undo.line, 0, "undone by train() at"),) + (
+                            (Location(src.path, ev.via, 0, "frozen by the call at"),)
+                            if ev.path else ()),
                         hint="use modeguard.freeze_bn(model) (survives model.train()), or "
                              "re-freeze after every model.train()")
+                    if foreign:
+                        foreign_reported.add((ev.path, ev.line))
+                        continue
                     # one finding per freezing function (if/elif branches freeze the same way)
                     owner = min(((f.lineno, f.end_lineno or f.lineno)
                                  for f in model.functions.values()
@@ -2073,7 +2167,59 @@ def _mg301(model: FileModel) -> Iterator[Finding]:
                                 key=lambda r: r[1] - r[0], default=(ev.line, ev.line))
                     freeze_lines.difference_update(
                         {x for x in freeze_lines if owner[0] <= x <= owner[1]})
+    yield from _freezes_undone_by_other_methods(model, freeze_lines, foreign_reported)
     yield from _constructor_freezes(src, freeze_lines)
+
+
+def _freezes_undone_by_other_methods(model: FileModel, freeze_lines: set[int],
+                                     done: set[tuple[str, int]]) -> Iterator[Finding]:
+    """A trainer object freezes ``self.D``'s BatchNorm in one method (``__init__``: a call
+    to a freezing helper, here or in another linted file) and another method of the class
+    calls ``self.D.train()`` before stepping, without freezing again."""
+    src = model.src
+    by_class: dict[str, list[tuple[str, ast.AST]]] = {}
+    for name, func in model.scope_functions:
+        owner = model.owner.get(id(func))
+        if owner is not None:
+            by_class.setdefault(owner, []).append((name, func))
+    for methods in by_class.values():
+        frozen = []  # (event, method) of freezes of self.X
+        for _, func in methods:
+            for ev in model.events(func.body):  # type: ignore[attr-defined]
+                if ev.kind == "mode" and ev.mode == EVAL and ev.recv.startswith("self.") and (
+                        ev.path and ev.recv.endswith(".<bn>") or
+                        not ev.path and ev.line in freeze_lines):
+                    frozen.append((ev, func))
+        for ev, where in frozen:
+            key = (ev.path or src.path, ev.line)
+            if key in done:
+                continue
+            for _, func in methods:
+                if func is where:
+                    continue
+                flow = model.events(func.body)  # type: ignore[attr-defined]
+                undo = next((i for i, e in enumerate(flow) if e.kind == "mode" and
+                             e.mode == TRAIN and ev.recv.startswith(e.recv + ".")), None)
+                if undo is None:
+                    continue
+                after = flow[undo + 1:]
+                if any(e.kind == "mode" and e.mode == EVAL and e.line == ev.line and
+                       e.path == ev.path for e in after) or \
+                        not any(e.kind in ("step", "forward") for e in after):
+                    continue
+                done.add(key)
+                if not ev.path:
+                    freeze_lines.discard(ev.line)  # (not reported again as a constructor's)
+                yield Finding(
+                    "MG301",
+                    f"BatchNorm layers frozen with eval() here are switched back to training "
+                    f"mode by {flow[undo].recv}.train() at {src.path}:{flow[undo].line}, with "
+                    "no re-freeze",
+                    path=ev.path or src.path, line=ev.line, col=0,
+                    related=(Location(src.path, flow[undo].line, 0, "undone by train() at"),),
+                    hint="use modeguard.freeze_bn(model) (survives model.train()), or "
+                         "re-freeze after every model.train()")
+                break
 
 
 def _constructor_freezes(src: SourceFile, freeze_lines: set[int]) -> Iterator[Finding]:
@@ -2133,11 +2279,17 @@ def _used_outside(src: SourceFile, name: str, func: ast.AST) -> bool:
 def _mg302(model: FileModel) -> Iterator[Finding]:
     src = model.src
     text = src.source
-    if "freeze_bn(" in text or "track_running_stats" in text or "Norm" not in text:
+    if "track_running_stats" in text or "Norm" not in text or "freeze_bn(" in text and \
+            re.search(r"(?<!def )(?<!self\.)\bfreeze_bn\(", text):
         return  # statistics frozen too: by modeguard or by construction
-    if model.freezes and {line for _, line in model.freezes} - {f.line for f in _mg301(model)}:
+    shadowed = _shadowed_methods(src)
+    lasting = {line for _, line in model.freezes
+               if not any(a <= line <= b for a, b in shadowed)} - {f.line for f in _mg301(model)}
+    if lasting:
         return  # BatchNorm put in eval in a way that lasts (re-frozen after train(), or by a
-        #         train() override): the statistics are frozen too
+        #         train() override): the statistics are frozen too (a freezing method that an
+        #         attribute shadows never runs: it does not count)
+    yield from _block_freezes(model)
     for node in src.of(ast.If):
         if not (_bn_checks(src, node.test) or _bn_name_test(node.test)):
             continue
@@ -2167,6 +2319,162 @@ def _mg302(model: FileModel) -> Iterator[Finding]:
                     hint="also freeze the statistics: modeguard.freeze_bn(model) does both and "
                          "survives model.train()")
                 break
+
+
+def _shadowed_methods(src: SourceFile) -> list[tuple[int, int]]:
+    """Line ranges of methods that an attribute of the same name replaces on the instance
+    (``self.freeze_bn = freeze_bn`` in a class with ``def freeze_bn``): they never run."""
+    out = []
+    for cls in src.of(ast.ClassDef):
+        methods = {i.name: i for i in cls.body if isinstance(i, ast.FunctionDef)}
+        for node in src.within(cls, ast.Assign):
+            for t in node.targets:
+                if isinstance(t, ast.Attribute) and dotted(t.value) == "self" and \
+                        t.attr in methods:
+                    m = methods[t.attr]
+                    out.append((m.lineno, m.end_lineno or m.lineno))
+    return out
+
+
+# torchvision models built with BatchNorm layers
+_TV_BN_MODEL = re.compile(r"(^|\.)(resnet\d+|resnext\w+|wide_resnet\w+|densenet\d+|mobilenet\w*|"
+                          r"efficientnet\w*|regnet\w+|inception_v3|googlenet|shufflenet\w+|"
+                          r"mnasnet\w+|vgg\d+_bn)$", re.M)
+
+
+def _block_freezes(model: FileModel) -> Iterator[Finding]:
+    """``for p in backbone.parameters(): p.requires_grad = False`` (or
+    ``backbone.requires_grad_(False)``) on a block built with BatchNorm layers, which the
+    file never puts in eval mode: the whole block's weights are frozen but its BatchNorm
+    statistics keep following the new data in training mode (a warning: the layers are
+    frozen as part of a larger block)."""
+    src = model.src
+    if "requires_grad" not in src.source or "BatchNorm" not in src.source and \
+            not _TV_BN_MODEL.search(src.source.replace("(", "\n")):
+        return
+    done: set[int] = set()
+    for loop in src.of(ast.For):
+        it = loop.iter
+        if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and
+                it.func.attr in ("parameters", "named_parameters")):
+            continue
+        var = loop.target.elts[-1] if isinstance(loop.target, ast.Tuple) else loop.target
+        if not isinstance(var, ast.Name):
+            continue
+        line = next((n.lineno for stmt in loop.body for n in ast.walk(stmt)
+                     if isinstance(n, ast.Assign) and any(
+                         isinstance(t, ast.Attribute) and t.attr == "requires_grad" and
+                         dotted(t.value) == var.id for t in n.targets) and
+                     isinstance(n.value, ast.Constant) and n.value.value is False), None)
+        if line is None or line in done or any(isinstance(n, ast.If) for stmt in loop.body
+                                               for n in ast.walk(stmt)):
+            continue  # (a selection by name or type: the other MG302 check reads those)
+        owner = _receiver(it.func.value)
+        targets = _block_targets(model, loop, owner) if owner else []
+        if targets and any(_has_bn(model, t) for t in targets) and \
+                not any(_trained_in_eval(model, t) or _MOMENTUM_COPY.search(t) or
+                        _averaged(src, t) for t in targets):
+            done.add(line)
+            yield Finding(
+                "MG302",
+                f"every parameter of {', '.join(targets)} (BatchNorm layers included) is frozen "
+                "with requires_grad=False, but nothing puts its BatchNorm layers in eval mode: "
+                "their running statistics keep updating in training mode",
+                path=src.path, line=line, col=0, severity=Severity.WARNING,
+                hint="also freeze the statistics: modeguard.freeze_bn(block) does both and "
+                     "survives model.train()")
+
+
+# teachers, target and momentum networks: weights written from another network (or frozen
+# beside it), their batch statistics are the recipe's business (MG102 judges their forwards)
+_MOMENTUM_COPY = re.compile(r"(^|[._])(teacher|target|momentum|key_encoder|encoder_k|model_k|"
+                            r"ema|swa|averaged|avg)\w*$", re.I)
+
+
+def _averaged(src: SourceFile, target: str) -> bool:
+    """Weights of ``target`` (or of a name bound to it) are written from another network's in
+    a ``zip(a.parameters(), b.parameters())`` loop (an EMA / momentum update)."""
+    if "zip(" not in src.source:
+        return False
+    head = target.split(".", 1)[0]
+    names = {head} | {dotted(t) or "" for n in src.of(ast.Assign) for t in n.targets
+                      if _head(_strip_chain(n.value)) == head}  # teacher_without_ddp = teacher
+    for call in src.of(ast.Call):
+        if isinstance(call.func, ast.Name) and call.func.id == "zip" and len(call.args) >= 2:
+            heads = {_head(a.func.value) for a in call.args if isinstance(a, ast.Call) and
+                     isinstance(a.func, ast.Attribute) and a.func.attr == "parameters"}
+            if names & heads and len(heads) >= 2:
+                return True
+    return False
+
+
+def _block_targets(model: FileModel, loop: ast.For, owner: str) -> list[str]:
+    """What ``owner`` (the receiver of ``.parameters()``) stands for: itself, the items of a
+    literal tuple an enclosing loop walks, or the module an enclosing ``.modules()`` loop
+    walks."""
+    for outer in model.src.of(ast.For):
+        if outer is loop or not (outer.lineno < loop.lineno <= (outer.end_lineno or 0)):
+            continue
+        names = _loop_aliases(outer).get(owner)
+        if names:
+            return names
+        it = outer.iter
+        if isinstance(outer.target, ast.Name) and outer.target.id == owner and \
+                isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and \
+                it.func.attr in ("modules", "children") and (r := _receiver(it.func.value)):
+            return [r]
+    return [owner]
+
+
+def _has_bn(model: FileModel, target: str) -> bool:
+    """The block was built with BatchNorm layers: an assignment of it (or of an attribute of
+    the same name) builds BatchNorm, a function of this file that builds it, or a torchvision
+    model that has it."""
+    src = model.src
+    attr = target.rsplit(".", 1)[-1]
+    builders = {f.name for f in src.tree.body if isinstance(f, ast.FunctionDef) and
+                "BatchNorm" in src.text_of(f)}
+    for node in src.of(ast.Assign):
+        for t in node.targets:
+            name = dotted(t)
+            if name is None or not (name == target or "." in target and
+                                    name.rsplit(".", 1)[-1] == attr and "." in name):
+                continue
+            text = src.text_of(node.value)
+            if "BatchNorm" in text:
+                return True
+            value = _strip_chain(node.value)
+            if isinstance(value, ast.Call):
+                called = src.imports.resolve(value.func) or dotted(value.func) or ""
+                if called in builders or called.startswith("torchvision.models") and \
+                        _TV_BN_MODEL.search(called):
+                    return True
+                if called in model.classes and model.class_sensitive(called, set()) and \
+                        any("BatchNorm" in src.text_of(c) for c in src.of(ast.ClassDef)
+                            if c.name == called):
+                    return True
+    return False
+
+
+def _trained_in_eval(model: FileModel, target: str) -> bool:
+    """The block is put in eval mode, or a function that steps or runs backward puts a model
+    holding it in eval mode (a linear probe trains on top of frozen statistics on purpose)."""
+    for call in model.src.of(ast.Call):
+        mode = _mode_call(call)
+        if mode is None or mode[1] != EVAL:
+            continue
+        recv = mode[0]
+        if recv == target or recv.startswith(target + "."):
+            return True  # the block itself is put in eval (whether that lasts is MG301's)
+        if not (target.startswith(recv + ".") or
+                recv.split(".", 1)[0] == target.split(".", 1)[0]):
+            continue
+        func = _owner_function(model, call.lineno)
+        first = getattr(func, "lineno", 0)
+        last = getattr(func, "end_lineno", 0) or 10**9
+        if func is None or any(first <= n <= last for n in model.gradient_lines):
+            return True
+    return False
 
 
 # ------------------------------------------------------------------ MG103
@@ -2216,9 +2524,9 @@ def _mg102_in_other_files(model: FileModel,
         return
     imported = src.imports.names
 
-    def calls_evaluation(key: int) -> bool:  # an imported evaluation function called here
-        return any(isinstance(c.func, ast.Name) and c.func.id in imported and
-                   _EVAL_SCOPE.match(c.func.id) for c in model.scope_calls.get(key, ()))
+    def calls_evaluation(key: int) -> bool:  # an imported function called here
+        return any(isinstance(c.func, ast.Name) and c.func.id in imported
+                   for c in model.scope_calls.get(key, ()))
 
     keys = {"<module>": id(src.tree), **{n: id(f) for n, f in model.scope_functions}}
     for name, body in scopes:

@@ -77,8 +77,12 @@ def _tape_calls(src: SourceFile) -> Iterator[Finding]:
                and (name := dotted(node.value)) is not None}
     # models built from a class of this file that has no Dropout or normalization layer (a
     # temperature scaler): training= changes nothing for them
-    plain = {c.name for c in src.of(ast.ClassDef)
-             if not any(t in src.text_of(c) for t in ("Dropout", "Normalization", "training"))}
+    # (classes, and builder functions: def build_critic(...): ... return Model(s, q))
+    plain = {c.name for kind in (ast.ClassDef, ast.FunctionDef) for c in src.of(kind)
+             if (kind is ast.ClassDef or any(isinstance(r.value, ast.Call) and (
+                 dotted(r.value.func) or "").endswith(("Model", "Sequential"))
+                 for r in src.within(c, ast.Return) if r.value is not None)) and
+             not any(t in src.text_of(c) for t in ("Dropout", "Normalization", "training"))}
     trained -= {name for node in src.of(ast.Assign) if isinstance(node.value, ast.Call)
                 and dotted(node.value.func) in plain for t in node.targets
                 if (name := dotted(t)) is not None}
