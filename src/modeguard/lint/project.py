@@ -13,10 +13,11 @@ current: "Project | None" = None  # set by the engine for the duration of a lint
 # what a file needs to be worth following into: mode changes or steps ("mode"), and for a
 # call to an evaluation function, evaluation code too ("eval")
 _FLOW_TRIGGERS = {
-    # (a loader that gives a new module trained weights returns it in training mode)
-    "mode": (".eval(", ".train(", ".step(", ".backward(", "_start(", ".load_state_dict("),
-    "eval": (".eval(", ".train(", ".step(", ".backward(", "_start(", ".load_state_dict(",
-             "no_grad",
+    "mode": (".eval(", ".train(", ".step(", ".backward(", "_start("),
+    # a call whose result is assigned: also a loader that gives a new module trained weights
+    # (and returns it in training mode)
+    "factory": (".eval(", ".train(", ".step(", ".backward(", "_start(", ".load_state_dict("),
+    "eval": (".eval(", ".train(", ".step(", ".backward(", "_start(", "no_grad",
              "inference_mode", "def eval", "def val", "def test", "def predict"),
 }
 STEP_TEXT = re.compile(r"\.\s*step\s*\(")  # what an optimizer step call looks like in text

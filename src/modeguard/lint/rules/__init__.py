@@ -30,9 +30,10 @@ RULES: dict[str, tuple[tuple[Trigger, ...], Check]] = {
                   ("requires_grad", "BatchNorm"), "from_pretrained(", "_start(", ".step(",
                   ".backward(",
                   # a training hook that calls an evaluation living in another file
-                  ("def after_", "val"), ("def on_", "val"),
+                  ("def after_", "evaluat"), ("def on_", "evaluat"), ("def after_", "validate("),
+                  ("def on_", "validate("),
                   # a call to a BatchNorm freezing helper of another file (freeze_bn(...))
-                  "freeze_"),
+                  ("freeze_", "_bn"), ("freeze_", "Norm")),
                  modeflow.check),
     "tensorflow": (("tensorflow", "keras"), tensorflow.check),
 }

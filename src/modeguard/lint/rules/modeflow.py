@@ -48,6 +48,10 @@ _SENSITIVE_LAYER = re.compile(r"^(Dropout[123]?d?|AlphaDropout|FeatureAlphaDropo
 _NEUTRAL_CALLS = frozenset({"super", "range", "len", "list", "tuple", "dict", "set", "int",
                             "float", "str", "bool", "print", "isinstance", "getattr", "setattr",
                             "hasattr", "zip", "enumerate", "min", "max", "sum", "abs", "round"})
+# words of evaluation helpers' names beyond _EVAL_SCOPE (real_statistics, fid_score, knn_top1)
+_EVALUATION_WORD = re.compile(r"(^|_)(scores?|metrics?|statistics?|stats|accuracy|acc|bleu|rouge|"
+                              r"wer|perplexity|ppl|fid|m?ap\d*|iou|embed\w*|features?|extract\w*|"
+                              r"predict\w*|infer\w*|knn|probe|benchmark|measure)(_|$|\d)", re.I)
 # helpers that look at the model for a human (previews, logged images, plots): evaluations
 _MONITORING = re.compile(r"(^_*|_)(preview|visuali[sz]e|vis|viz|log|write|plot|show|render|"
                          r"monitor|report|summary|summari[sz]e|snapshot|dump|probe)(s?_|s?$)",
@@ -357,6 +361,7 @@ class FileModel:
         self._loop_level = 0
         self._aliases: dict[str, list[str]] = {}  # loop variables over literal model tuples
         self._guarded = 0  # > 0 inside try/finally or a restoring context: returns restore
+        self._sensitive: dict[str, bool | None] = {}  # class_sensitive() of each class
         self.stmt_calls, self.scope_calls = src.calls_by_statement, src.calls_by_scope
         calls = src.of(ast.Call)
         # only attribute calls can step or run backward: one pass over those
@@ -775,7 +780,7 @@ class FileModel:
                 # eval mode: as if the script had called eval() itself
                 yield _Event("mode", stmt.lineno, recv, EVAL, implicit=True)
                 return
-            found = self._callee_summary(value) if depth < 4 else None
+            found = self._callee_summary(value, assigned=True) if depth < 4 else None
             for line, path in found[0].returns_freezes if found is not None else ():
                 # model = build_detector(...): its BatchNorm layers come out frozen
                 yield _Event("mode", line, f"{recv}.<bn>", EVAL, via=stmt.lineno,
@@ -905,8 +910,11 @@ class FileModel:
 
     # ------------------------------------------------------------ call resolution
 
-    def _callee_summary(self, call: ast.Call) -> tuple[Summary, str] | None:
-        """The summary of the called function, and the receiver that ``self`` stands for."""
+    def _callee_summary(self, call: ast.Call,
+                        assigned: bool = False) -> tuple[Summary, str] | None:
+        """The summary of the called function, and the receiver that ``self`` stands for.
+        ``assigned``: the call's result is assigned (``net = build(...)``), so a factory in
+        another file that gives a new module its weights is worth reading too."""
         name = _callee(call)
         if name is not None:
             local = self.summary(name)
@@ -916,7 +924,8 @@ class FileModel:
                 qualified = self.src.imports.names.get(name)
                 if qualified:
                     # an evaluation function is worth reading even if it changes no mode
-                    kind = "eval" if _EVAL_SCOPE.match(name) else "mode"
+                    kind = "eval" if _EVAL_SCOPE.match(name) else \
+                        "factory" if assigned else "mode"
                     target = self.project.resolve(qualified, flow=kind, near=self.src.module)
                     if target is not None and target[0] is not self:
                         other = target[0].summary(target[1])
@@ -946,12 +955,15 @@ class FileModel:
                 # defines (model.freeze() with a parameter `model`, agent.update(batch) with
                 # an agent built elsewhere): that class's method
                 owners = self.method_owners.get(func.attr, ())
-                if len(owners) == 1 and not func.attr.startswith("__"):
+                if len(owners) == 1 and not func.attr.startswith("__") and (
+                        _MODELISH.search(recv) or
+                        self._mode_text(self.methods[f"{owners[0]}.{func.attr}"])):
                     summary = self.summary(f"{owners[0]}.{func.attr}")
                     if summary is not None:
                         return summary, recv
                 elif not owners and self.project is not None and \
-                        _EVAL_SCOPE.match(func.attr):
+                        _EVAL_SCOPE.match(func.attr) and \
+                        re.search(r"(evaluator|validator|tester|evaluation)s?$", recv, re.I):
                     # evaluator.evaluate(model, loader): the one class of the project that
                     # has an evaluate() method (an evaluator object built in another file)
                     found_method = self.project.method_owner(func.attr, self.src.module)
@@ -960,6 +972,13 @@ class FileModel:
                         if summary is not None:
                             return summary, recv
         return None
+
+    def _mode_text(self, func: ast.AST) -> bool:
+        """The function's own text can change a mode, step or evaluate (a cheap test before a
+        call on a receiver of unknown type is resolved to it by its method name alone)."""
+        text = self.src.text_of(func)
+        return any(t in text for t in (".eval(", ".train(", ".step(", ".backward(", "no_grad",
+                                       "inference_mode", "freez"))
 
     def contained(self, recv: str) -> list[str]:
         """The models a container was built from (``pair = DistillPair(teacher, student)``,
@@ -1025,7 +1044,16 @@ class FileModel:
         key = (id(self), cls)
         if key in seen:
             return False
+        if not seen and cls in self._sensitive:
+            return self._sensitive[cls]
+        top = not seen
         seen.add(key)
+        verdict = self._class_sensitive(cls, seen)
+        if top:
+            self._sensitive[cls] = verdict
+        return verdict
+
+    def _class_sensitive(self, cls: str, seen: set[tuple[int, str]]) -> bool | None:
         node = next((n for n in self.src.tree.body
                      if isinstance(n, ast.ClassDef) and n.name == cls), None)
         if node is None:
@@ -2068,20 +2096,27 @@ def _mode_at_callers(model: FileModel,
 _BN_NAMES = re.compile(r"BatchNorm|SyncBatchNorm|_BatchNorm|FrozenBatchNorm")
 
 
+def _bn_constants(src: SourceFile) -> list[str]:
+    """Module-level names bound to BatchNorm classes (``NORM_TYPES = (nn.BatchNorm2d, ...)``),
+    computed once per file (kept on the file object)."""
+    cache = vars(src)
+    if "_bn_constants" not in cache:
+        cache["_bn_constants"] = [
+            s.targets[0].id for s in src.tree.body
+            if isinstance(s, ast.Assign) and len(s.targets) == 1 and
+            isinstance(s.targets[0], ast.Name) and _BN_NAMES.search(src.text_of(s.value))]
+    return cache["_bn_constants"]  # type: ignore[no-any-return]
+
+
 def _bn_checks(src: SourceFile, node: ast.AST) -> bool:
     """Whether a condition tests for BatchNorm (``isinstance(m, nn.BatchNorm2d)``,
     ``type(m).__name__ == "BatchNorm2d"``, ``"BatchNorm" in name``...)."""
     text = src.text_of(node)
     if "BatchNorm" not in text:
         # isinstance(m, NORM_TYPES) with NORM_TYPES = (nn.BatchNorm2d, ...) at module level
-        names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name) and n.id.isupper()}
-        if not names or not any(
-                isinstance(s, ast.Assign) and len(s.targets) == 1 and
-                isinstance(s.targets[0], ast.Name) and s.targets[0].id in names and
-                _BN_NAMES.search(src.text_of(s.value)) for s in src.tree.body):
-            return False  # cheap pre-check on the source lines
-        return any(isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and
-                   sub.func.id == "isinstance" for sub in ast.walk(node))
+        constants = _bn_constants(src)
+        return bool(constants) and "isinstance" in text and \
+            any(re.search(rf"\b{c}\b", text) for c in constants)
     for sub in ast.walk(node):
         if isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name) and \
                 sub.func.id == "isinstance" and len(sub.args) == 2:
@@ -2112,14 +2147,22 @@ def _bn_freezes(src: SourceFile) -> Iterator[tuple[ast.AST, int]]:
             yield call, call.lineno
 
 
-_FREEZE_TEXT = re.compile(r"freez|_bn\b|bn_|norm", re.I)  # names of freezing helpers
+_EVAL_TEXT = re.compile(r"\.eval\(\)")
+_FREEZE_TEXT = re.compile(r"freez", re.I)  # names of freezing helpers (freeze_bn_stats(...))
 
 
 def _mg301(model: FileModel) -> Iterator[Finding]:
     src = model.src
     freezes = model.freezes
-    if not freezes and (model.project is None or not _FREEZE_TEXT.search(src.source)):
-        return  # (a freeze in another linted file is reached through a freezing call)
+    if not freezes and (model.project is None or not _FREEZE_TEXT.search(src.source) or not any(
+            (_FREEZE_TEXT.search(dotted(c.func) or "") or
+             any(_FREEZE_TEXT.search(k.arg or "") for k in c.keywords)) and
+            _head(c.func) in src.imports.names and
+            model.project.mentions(src.imports.resolve(c.func) or "", _EVAL_TEXT,
+                                   near=src.module)
+            for c in src.of(ast.Call))):
+        return  # (a freeze in another linted file is reached through a call of a freezing
+        #         helper, or of a factory told to freeze, imported from a file with an eval())
     # a train() override that re-freezes makes every freeze in its class correct
     for cls in src.of(ast.ClassDef):
         for item in cls.body:
@@ -2184,6 +2227,11 @@ def _freezes_undone_by_other_methods(model: FileModel, freeze_lines: set[int],
             by_class.setdefault(owner, []).append((name, func))
     for methods in by_class.values():
         frozen = []  # (event, method) of freezes of self.X
+        if not any(f.lineno <= line <= (f.end_lineno or 0) for _, f in methods
+                   for line in freeze_lines) and not any(
+                _FREEZE_TEXT.search(dotted(c.func) or "")
+                for _, f in methods for c in model.scope_calls.get(id(f), ())):
+            continue  # no freeze here nor a call to a freezing helper: most classes
         for _, func in methods:
             for ev in model.events(func.body):  # type: ignore[attr-defined]
                 if ev.kind == "mode" and ev.mode == EVAL and ev.recv.startswith("self.") and (
@@ -2282,9 +2330,10 @@ def _mg302(model: FileModel) -> Iterator[Finding]:
     if "track_running_stats" in text or "Norm" not in text or "freeze_bn(" in text and \
             re.search(r"(?<!def )(?<!self\.)\bfreeze_bn\(", text):
         return  # statistics frozen too: by modeguard or by construction
-    shadowed = _shadowed_methods(src)
+    shadowed = _shadowed_methods(src) if model.freezes else []
     lasting = {line for _, line in model.freezes
-               if not any(a <= line <= b for a, b in shadowed)} - {f.line for f in _mg301(model)}
+               if not any(a <= line <= b for a, b in shadowed)} - \
+        ({f.line for f in _mg301(model)} if model.freezes else set())
     if lasting:
         return  # BatchNorm put in eval in a way that lasts (re-frozen after train(), or by a
         #         train() override): the statistics are frozen too (a freezing method that an
@@ -2466,14 +2515,24 @@ def _trained_in_eval(model: FileModel, target: str) -> bool:
         recv = mode[0]
         if recv == target or recv.startswith(target + "."):
             return True  # the block itself is put in eval (whether that lasts is MG301's)
-        if not (target.startswith(recv + ".") or
-                recv.split(".", 1)[0] == target.split(".", 1)[0]):
-            continue
         func = _owner_function(model, call.lineno)
         first = getattr(func, "lineno", 0)
         last = getattr(func, "end_lineno", 0) or 10**9
-        if func is None or any(first <= n <= last for n in model.gradient_lines):
-            return True
+        if func is None or not any(first <= n <= last for n in model.gradient_lines):
+            continue
+        # a model put in eval and then stepped with no train() in between: the recipe trains
+        # on frozen statistics (its model may hold the block under another name)
+        flow = model.events(func.body)  # type: ignore[attr-defined]
+        at = next((i for i, e in enumerate(flow) if e.kind == "mode" and
+                   e.line == call.lineno and not e.via), None)
+        if at is None:
+            continue
+        for e in flow[at + 1:]:
+            if e.kind == "mode" and e.mode == TRAIN and (
+                    e.recv == recv or recv.startswith(e.recv + ".")):
+                break
+            if e.kind in ("step", "backward"):
+                return True
     return False
 
 
@@ -2524,8 +2583,9 @@ def _mg102_in_other_files(model: FileModel,
         return
     imported = src.imports.names
 
-    def calls_evaluation(key: int) -> bool:  # an imported function called here
-        return any(isinstance(c.func, ast.Name) and c.func.id in imported
+    def calls_evaluation(key: int) -> bool:  # an imported evaluation function called here
+        return any(isinstance(c.func, ast.Name) and c.func.id in imported and
+                   (_EVAL_SCOPE.match(c.func.id) or _EVALUATION_WORD.search(c.func.id))
                    for c in model.scope_calls.get(key, ()))
 
     keys = {"<module>": id(src.tree), **{n: id(f) for n, f in model.scope_functions}}
@@ -2566,11 +2626,13 @@ def _mg401_between_steps(model: FileModel,
     for name, body in scopes:
         func = lookup.get(name)
         if func is not None:
+            first, last = func.lineno, func.end_lineno or func.lineno
             if _decorated_no_grad(func) or not any(
+                    first <= n <= last for n in model.gradient_lines) or not any(
                     isinstance(c.func, ast.Attribute) and c.func.attr == "eval"
                     for c in model.scope_calls.get(id(func), ())):
-                continue  # no eval() of its own: most functions
-        elif "eval()" not in model.src.source:
+                continue  # no step of its own, or no eval() of its own: most functions
+        elif "eval()" not in model.src.source or not model.gradient_lines:
             continue
         flow = model.events(body)
         if not any(e.kind in ("step", "backward") for e in flow):
