@@ -16,7 +16,8 @@ not install on Python 3.11 here (its build fails on an old `wrapt`), so plain py
 for it.
 
 Run:  .venv/bin/pip install -e ".[bench]" && .venv/bin/python benchmarks/lint_speed.py \
-          [--corpus nn|nn-modules|torch] [--reps 3] [--single-job] [--timeout SECONDS]
+          [--corpus nn|nn-modules|torch] [--reps 3] [--single-job] [--timeout SECONDS] \
+          [--tools torchfix,pylint]
 """
 
 from __future__ import annotations
@@ -95,8 +96,14 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=None,
                         help="stop a command after this many seconds; its time is then a "
                              "lower bound (reported as '> T') and so is the ratio")
+    parser.add_argument("--tools", default="torchfix,pylint",
+                        help="anchors to time against modeguard, comma-separated "
+                             "(default: torchfix,pylint)")
     args = parser.parse_args()
-    for tool in ("modeguard", "torchfix", "pylint"):
+    anchors = [t.strip() for t in args.tools.split(",") if t.strip()]
+    if not anchors or any(t not in ("torchfix", "pylint") for t in anchors):
+        parser.error("--tools takes torchfix and/or pylint")
+    for tool in ("modeguard", *anchors):
         if not (BIN / tool).exists() and not shutil.which(tool):
             sys.exit(f"{tool} is not installed: pip install -e '.[bench]'")
     files = corpus(args.corpus)
@@ -112,7 +119,8 @@ def main() -> None:
     listing = ROOT / "benchmarks" / ".lint_speed_files.txt"
     listing.write_text("\n".join(files) + "\n")
     for jobs in (1,) if args.single_job else (1, 0):
-        cmds = commands(files, jobs, str(listing))
+        cmds = {name: cmd for name, cmd in commands(files, jobs, str(listing)).items()
+                if name in ("modeguard", "ast.parse only", *anchors)}
         times: dict[str, list[float]] = {name: [] for name in cmds}
         stopped: set[str] = set()
         others = [name for name in cmds if name != "modeguard"]
