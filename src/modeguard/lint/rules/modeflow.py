@@ -760,6 +760,11 @@ class FileModel:
                 value = value.func.value  # load(path).to(device)
             if recv is None:
                 return
+            if chained is None and (dotted(value.func) or "").rsplit(".", 1)[-1] == "deepcopy" \
+                    and value.args and (source := _receiver(value.args[0])) is not None:
+                # ref = copy.deepcopy(policy): the copy has the mode policy has now
+                yield _Event("copy", stmt.lineno, recv, source)
+                return
             if chained in (EVAL, TRAIN):
                 # a copy (copy.deepcopy(net).eval(): a snapshot or an EMA) is a new model
                 copy = (dotted(value.func) or "").rsplit(".", 1)[-1] in ("deepcopy", "copy")
@@ -848,16 +853,20 @@ class FileModel:
                 yield _Event("step", call.lineno)
                 continue
             if isinstance(call.func, ast.Attribute) and call.func.attr == "apply" and \
-                    len(call.args) == 1 and isinstance(call.args[0], ast.Name) and \
-                    call.args[0].id in self.functions and self.freezes:
-                # model.apply(set_bn_eval): the BatchNorm freezes of that function, under model
+                    len(call.args) == 1 and isinstance(call.args[0], ast.Name):
+                # model.apply(set_bn_eval): the BatchNorm freezes of that function (of this
+                # file, or imported from another linted file), under model
                 recv = _receiver(call.func.value)
-                func = self.functions[call.args[0].id]
-                lines = {line for _, line in self.freezes}
-                for sub in self.src.within(func, ast.Call):
-                    if recv is not None and sub.lineno in lines:
-                        yield _Event("mode", sub.lineno, recv + ".<bn>", EVAL, via=call.lineno)
-                continue
+                where = self._function_of(call.args[0].id)
+                if where is not None and recv is not None:
+                    owner, func = where
+                    lines = {line for _, line in owner.freezes}
+                    path = "" if owner is self else owner.src.path
+                    for sub in owner.src.within(func, ast.Call):
+                        if sub.lineno in lines:
+                            yield _Event("mode", sub.lineno, recv + ".<bn>", EVAL,
+                                         via=call.lineno, path=path)
+                    continue
             if _is_backward(call):
                 yield _Event("backward", call.lineno)
                 continue
@@ -961,9 +970,12 @@ class FileModel:
                     summary = self.summary(f"{owners[0]}.{func.attr}")
                     if summary is not None:
                         return summary, recv
-                elif not owners and self.project is not None and \
-                        _EVAL_SCOPE.match(func.attr) and \
-                        re.search(r"(evaluator|validator|tester|evaluation)s?$", recv, re.I):
+                elif not owners and self.project is not None and (
+                        _EVAL_SCOPE.match(func.attr) and
+                        re.search(r"(evaluator|validator|tester|evaluation)s?$", recv, re.I) or
+                        _FREEZE_TEXT.search(func.attr)):
+                    # (and self.backbone.freeze_norm_stats(): the one class of the project
+                    # with that freezing method)
                     # evaluator.evaluate(model, loader): the one class of the project that
                     # has an evaluate() method (an evaluator object built in another file)
                     found_method = self.project.method_owner(func.attr, self.src.module)
@@ -972,6 +984,19 @@ class FileModel:
                         if summary is not None:
                             return summary, recv
         return None
+
+    def _function_of(self, name: str) -> tuple[Any, ast.AST] | None:
+        """The function a plain name stands for: one of this file, or one imported from
+        another linted file that freezes BatchNorm layers; (its FileModel, its node)."""
+        if name in self.functions:
+            return (self, self.functions[name]) if self.freezes else None
+        qualified = self.src.imports.names.get(name)
+        if not qualified or self.project is None:
+            return None
+        target = self.project.resolve(qualified, flow=True, near=self.src.module)
+        if target is None or not target[0].freezes or target[1] not in target[0].functions:
+            return None
+        return target[0], target[0].functions[target[1]]
 
     def _mode_text(self, func: ast.AST) -> bool:
         """The function's own text can change a mode, step or evaluate (a cheap test before a
@@ -1598,9 +1623,24 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
             return False
         for _, _, call in callers().get(name, []):
             arg = FileModel._arg_map(call, Summary(params=params)).get(recv)
-            if arg is not None and (_MODELISH.search(arg) or model.sensitive(arg)):
-                return True
+            if arg is not None and (_MODELISH.search(arg) or model.sensitive(arg) or
+                                    model.without_gradients(arg)):
+                return True  # (only modules have requires_grad_(False))
         return False
+
+    def handed_frozen(name: str, func: ast.AST, recv: str) -> bool:
+        """Every call hands the parameter a model frozen with requires_grad_(False) (a
+        reference policy, a teacher): its forwards are not part of what trains."""
+        params = [a.arg for a in getattr(func, "args", ast.arguments(args=[])).args
+                  if a.arg != "self"]
+        sites = callers().get(name, [])
+        if recv not in params or not sites:
+            return False
+        for _, _, call in sites:
+            arg = FileModel._arg_map(call, Summary(params=params)).get(recv)
+            if arg is None or not model.without_gradients(arg):
+                return False
+        return True
 
     def from_self(func: ast.AST, recv: str) -> str | None:
         """What a local the method got from the object itself stands for (``teacher =
@@ -1855,7 +1895,8 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                     if mode is None and not under_no_grad:
                         continue  # a plain "test_*" name alone is weak evidence
                     if under_no_grad and not inline and training_helper(name, func) and not (
-                            _MODELISH.search(ev.recv) and _never_trained(model, ev.recv)):
+                            (_MODELISH.search(ev.recv) or handed_frozen(name, func, ev.recv))
+                            and _never_trained(model, ev.recv)):
                         continue  # rollouts or samples for the training step that calls it
                         #           (a teacher that nothing trains is evaluated, though)
                     if mode is None and _judged_elsewhere(model, callers(), name, ev.recv):
@@ -2025,9 +2066,19 @@ def _judged_elsewhere(model: FileModel,
 def _mode_at_site(model: FileModel, body: list[ast.stmt], line: int, target: str) -> str | None:
     """The mode ``target`` was last set to before the call at ``line`` of ``body``."""
     state: str | None = None
+    modes: dict[str, str] = {}
     for ev in model.events(body):
         if ev.via == line or ev.line > line and ev.kind != "mode":
             break  # what the call itself does, or what comes after it
+        if ev.kind == "copy":  # ref = copy.deepcopy(policy): policy's mode at that point
+            copied = _mode_of(modes, ev.mode)
+            if copied is not None:
+                _set_mode(modes, ev.recv, copied)
+                if ev.recv == target or target.startswith(ev.recv + "."):
+                    state = copied
+            continue
+        if ev.kind == "mode" and (ev.via or ev.line) <= line:
+            _set_mode(modes, ev.recv, ev.mode)
         # a callee's effect happens at the call (via), not at its line in the callee
         if ev.kind == "mode" and (ev.via or ev.line) <= line and (
                 ev.recv == target or target.startswith(ev.recv + ".")):
@@ -2148,21 +2199,36 @@ def _bn_freezes(src: SourceFile) -> Iterator[tuple[ast.AST, int]]:
 
 
 _EVAL_TEXT = re.compile(r"\.eval\(\)")
-_FREEZE_TEXT = re.compile(r"freez", re.I)  # names of freezing helpers (freeze_bn_stats(...))
+_FREEZE_TEXT = re.compile(r"freez|froz", re.I)  # names of freezing helpers (freeze_bn_stats(...))
+
+
+def _foreign_freezes_possible(model: FileModel) -> bool:
+    """A freeze in another linted file can reach this one: through a call of a freezing helper
+    (or of a factory told to freeze) imported from a file with an ``eval()``, a freezing
+    method of an attribute (``self.backbone.freeze_norm_stats()``), or ``model.apply(f)`` with
+    ``f`` imported."""
+    src = model.src
+    if model.project is None:
+        return False
+    imported = src.imports.names
+    for c in src.of(ast.Call):
+        if isinstance(c.func, ast.Attribute) and c.func.attr == "apply" and c.args and \
+                isinstance(c.args[0], ast.Name) and c.args[0].id in imported:
+            return True
+        if not (_FREEZE_TEXT.search(dotted(c.func) or "") or
+                any(_FREEZE_TEXT.search(k.arg or "") for k in c.keywords)):
+            continue
+        if _head(c.func) == "self" or _head(c.func) in imported and model.project.mentions(
+                src.imports.resolve(c.func) or "", _EVAL_TEXT, near=src.module):
+            return True
+    return False
 
 
 def _mg301(model: FileModel) -> Iterator[Finding]:
     src = model.src
     freezes = model.freezes
-    if not freezes and (model.project is None or not _FREEZE_TEXT.search(src.source) or not any(
-            (_FREEZE_TEXT.search(dotted(c.func) or "") or
-             any(_FREEZE_TEXT.search(k.arg or "") for k in c.keywords)) and
-            _head(c.func) in src.imports.names and
-            model.project.mentions(src.imports.resolve(c.func) or "", _EVAL_TEXT,
-                                   near=src.module)
-            for c in src.of(ast.Call))):
-        return  # (a freeze in another linted file is reached through a call of a freezing
-        #         helper, or of a factory told to freeze, imported from a file with an eval())
+    if not freezes and not _foreign_freezes_possible(model):
+        return
     # a train() override that re-freezes makes every freeze in its class correct
     for cls in src.of(ast.ClassDef):
         for item in cls.body:
@@ -2180,8 +2246,11 @@ def _mg301(model: FileModel) -> Iterator[Finding]:
             if foreign or \
                     ev.kind == "mode" and ev.mode == EVAL and not ev.path and ev.line in freeze_lines:
                 later = events[i + 1:]
+                # the train() of a model holding the frozen layers, else of any model
                 undo = next((e for e in later if e.kind == "mode" and e.mode == TRAIN and
-                             _MODELISH.search(e.recv)), None)
+                             ev.recv.startswith(e.recv + ".")), None) or \
+                    next((e for e in later if e.kind == "mode" and e.mode == TRAIN and
+                          _MODELISH.search(e.recv)), None)
                 if undo is None:
                     continue
                 after_undo = later[later.index(undo) + 1:]
@@ -2242,6 +2311,22 @@ def _freezes_undone_by_other_methods(model: FileModel, freeze_lines: set[int],
             key = (ev.path or src.path, ev.line)
             if key in done:
                 continue
+            if ev.path and getattr(where, "name", "") == "__init__" and \
+                    _unguarded_module(model, where):
+                # a module's constructor freezes through another file: the first
+                # model.train() of any training loop undoes it (no train() override here)
+                done.add(key)
+                yield Finding(
+                    "MG301",
+                    "BatchNorm layers frozen with eval() here, while the model is built (called "
+                    f"from {src.path}:{ev.via}), are switched back to training mode by the "
+                    "first model.train() of any training loop: the class does not override "
+                    "train() to re-freeze",
+                    path=ev.path, line=ev.line, col=0,
+                    related=(Location(src.path, ev.via, 0, "frozen while built, by the call at"),),
+                    hint="use modeguard.freeze_bn(model) (survives model.train()), or override "
+                         "train() to re-freeze")
+                continue
             for _, func in methods:
                 if func is where:
                     continue
@@ -2268,6 +2353,18 @@ def _freezes_undone_by_other_methods(model: FileModel, freeze_lines: set[int],
                     hint="use modeguard.freeze_bn(model) (survives model.train()), or "
                          "re-freeze after every model.train()")
                 break
+
+
+def _unguarded_module(model: FileModel, init: ast.AST) -> bool:
+    """``init`` is the constructor of an nn.Module-like class of this file that does not
+    override ``train()``."""
+    from modeguard.lint.astutil import looks_like_module
+
+    owner = model.owner.get(id(init))
+    cls = next((c for c in model.src.tree.body if isinstance(c, ast.ClassDef) and
+                c.name == owner), None)
+    return cls is not None and looks_like_module(cls) and not any(
+        isinstance(i, ast.FunctionDef) and i.name == "train" for i in cls.body)
 
 
 def _constructor_freezes(src: SourceFile, freeze_lines: set[int]) -> Iterator[Finding]:
