@@ -4,6 +4,7 @@ missing."""
 from __future__ import annotations
 
 import ast
+import re
 from typing import Iterator
 
 from modeguard.findings import Finding, Location
@@ -50,6 +51,7 @@ def check(src: SourceFile) -> Iterator[Finding]:
                                   hint="pass the model's training argument through (or omit it "
                                        "and let Keras fit()/predict() set it)")
     yield from _tape_calls(src)
+    yield from _inference_in_training_mode(src)
     if bn_calls and train_ops and "UPDATE_OPS" not in src.source:
         for call in bn_calls:
             if any(k.arg == "updates_collections" and isinstance(k.value, ast.Constant)
@@ -103,6 +105,74 @@ def _tape_calls(src: SourceFile) -> Iterator[Finding]:
                             "it in inference mode (Dropout off, BatchNormalization frozen)",
                             path=src.path, line=call.lineno, col=call.col_offset,
                             hint=f"call {name}(x, training=True) in the training step")
+
+
+# evaluation and inference code, by the name of its function (valid_step, predict_batch,
+# evaluate, test_epoch, ...) or by the data a loop walks (gallery, test, val...)
+_INFERENCE_SCOPE = re.compile(r"^_*(val|valid|validate|validation|eval|evaluate|evaluation|test|"
+                              r"testing|predict|prediction|infer|inference|embed|encode|extract|"
+                              r"index|score|serve|submit|submission)(_|$)", re.I)
+_INFERENCE_DATA = re.compile(r"(^|_)(val|valid|validation|test|gallery|query|holdout|eval|"
+                             r"submission|inference)(_|s?$|ds|set|loader|data)", re.I)
+# Monte Carlo dropout kept on at inference on purpose
+_MC = re.compile(r"\bmc\b|mc_|monte|uncertain|n_samples|num_samples|n_passes|stochastic",
+                 re.I)
+
+
+def _inference_in_training_mode(src: SourceFile) -> Iterator[Finding]:
+    """A Keras model called with a constant ``training=True`` in inference code (a
+    validation step, a predict or submission helper, a loop over the test or gallery set),
+    outside any ``GradientTape``: dropout drops and BatchNormalization uses (and updates)
+    batch statistics while predicting."""
+    if "training=True" not in src.source or not any(
+            t in src.source for t in ("keras", "tensorflow")):
+        return
+    tapes = [(w.lineno, w.end_lineno or w.lineno) for kind in (ast.With, ast.AsyncWith)
+             for w in src.of(kind) if any(
+                 isinstance(i.context_expr, ast.Call) and
+                 (dotted(i.context_expr.func) or "").endswith("GradientTape") for i in w.items)]
+    scopes = [f for kind in (ast.FunctionDef, ast.AsyncFunctionDef) for f in src.of(kind)]
+    loops = list(src.of(ast.For))
+    for call in src.of(ast.Call):
+        flag = keyword(call, "training")
+        if not (isinstance(flag, ast.Constant) and flag.value is True) or \
+                isinstance(call.func, ast.Call) or \
+                any(a <= call.lineno <= b for a, b in tapes):
+            continue  # (layer calls inside a model's own call() are the model's business)
+        owner = min((f for f in scopes if f.lineno <= call.lineno <= (f.end_lineno or 0)),
+                    key=lambda f: (f.end_lineno or 0) - f.lineno, default=None)
+        if owner is not None and owner.name in ("call", "__call__", "forward", "build"):
+            continue
+        around = [lp for lp in loops if lp.lineno <= call.lineno <= (lp.end_lineno or 0)]
+        by_name = owner is not None and bool(_INFERENCE_SCOPE.match(owner.name))
+        by_data = any(_INFERENCE_DATA.search(dotted(lp.iter) or "") for lp in around)
+        if not (by_name or by_data):
+            continue
+        text = src.text_of(owner) if owner is not None else src.text_of(around[-1])
+        if _MC.search(text) or any(isinstance(lp.iter, ast.Call) and
+                                   dotted(lp.iter.func) == "range" for lp in around):
+            continue  # repeated stochastic passes: MC dropout on purpose
+        if owner is not None and _trains_itself(src, owner, scopes):
+            continue  # a function that trains
+        name = dotted(call.func) or "model"
+        yield Finding("MG502",
+                      f"{name}(..., training=True) in inference code: dropout drops and "
+                      "BatchNormalization uses and updates batch statistics while predicting",
+                      path=src.path, line=call.lineno, col=call.col_offset,
+                      hint=f"call {name}(x, training=False) (or omit training=) outside the "
+                           "training step")
+
+
+def _trains_itself(src: SourceFile, func: ast.AST, scopes: list[ast.AST]) -> bool:
+    """The function's own statements (not those of functions nested in it) compute or apply
+    gradients."""
+    nested = [(f.lineno, f.end_lineno or f.lineno) for f in scopes
+              if f is not func and getattr(func, "lineno", 0) < f.lineno <=
+              (getattr(func, "end_lineno", 0) or 0)]
+    return any(isinstance(c.func, ast.Attribute) and
+               c.func.attr in ("gradient", "apply_gradients", "minimize") and
+               not any(a <= c.lineno <= b for a, b in nested)
+               for c in src.within(func, ast.Call))
 
 
 def _training_flag(src: SourceFile, node: ast.Call, what: str, effect: str) -> Iterator[Finding]:
