@@ -1794,7 +1794,11 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         # gradients themselves: an evaluation written inline, perhaps without no_grad
         loops = _evaluation_loops(src, body, model.gradient_lines) \
             if trains and short != "<module>" else []
-        eval_scope = bool(_EVAL_SCOPE.match(short)) or bool(blocks) or \
+        # gradients computed for analysis, not training (Grad-CAM, saliency, adversarial
+        # examples): a backward in a file that never steps an optimizer nor calls eval()
+        analysis = trains and short != "<module>" and not model.has_step and \
+            "eval()" not in src.source and not model.may_step()
+        eval_scope = analysis or bool(_EVAL_SCOPE.match(short)) or bool(blocks) or \
             _decorated_no_grad(func) or bool(loops) or not trains and short != "<module>" and \
             _evaluates_in_loop(model, func)
         inherited = not eval_scope and not trains and short != "<module>" and \
@@ -1833,7 +1837,8 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
             teachers = {ev.recv for ev in model.events(body) if ev.kind == "forward" and
                         short != "<module>" and _untrained_teacher(model, func, ev.recv)}
             blocks = [b for b in blocks if _evaluates(src, func.body, b)]  # type: ignore[attr-defined]
-            if not blocks and not loops and not teachers and not evaluates_after:
+            if not blocks and not loops and not teachers and not evaluates_after and \
+                    not analysis:
                 continue
         state: dict[str, str] = {}
         seen: set[str] = set()
@@ -1842,7 +1847,8 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         for index, ev in enumerate(model.events(body)):
             if ev.kind == "mode":
                 _set_mode(state, ev.recv, ev.mode)
-            elif trains and ev.kind == "forward" and ev.recv not in teachers and not any(
+            elif trains and not analysis and ev.kind == "forward" and \
+                    ev.recv not in teachers and not any(
                     b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in blocks + loops) \
                     and not (after_training(index, ev.line) and
                              _mode_of(state, ev.recv) == EVAL and
@@ -1891,9 +1897,11 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                     continue
                 inline = any(b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in loops)
                 if mode in (TRAIN, None) and (under_no_grad or _EVAL_SCOPE.match(short) or
-                                              inline and mode == TRAIN):
-                    if mode is None and not under_no_grad:
+                                              inline and mode == TRAIN or analysis):
+                    if mode is None and not under_no_grad and not analysis:
                         continue  # a plain "test_*" name alone is weak evidence
+                    if analysis and mode is not None and not under_no_grad:
+                        continue  # gradients taken in a mode chosen on purpose
                     if under_no_grad and not inline and training_helper(name, func) and not (
                             (_MODELISH.search(ev.recv) or handed_frozen(name, func, ev.recv))
                             and _never_trained(model, ev.recv)):
