@@ -631,16 +631,50 @@ class FileModel:
         if any(first <= n <= last for n in self.gradient_lines):
             return []
         out, touched = [], set()
+        whole = _decorated_no_grad(func)
         for ev in self.events(func.body, depth=1):  # type: ignore[attr-defined]
             if ev.kind == "mode":
                 touched.add(ev.recv.split(".", 1)[0])
             elif ev.kind == "forward" and ev.recv.split(".", 1)[0] in params and \
                     ev.recv not in touched and ev.recv.split(".", 1)[0] not in touched and \
                     _MODELISH.search(ev.recv) and all(e[0] != ev.recv for e in out):
-                under = _decorated_no_grad(func) or any(
+                under = whole or any(
                     b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in blocks)
                 out.append((ev.recv, ev.line, self.src.path, under))
+        # helpers of this file it hands its model to (evaluate_retrieval(net) calls
+        # dump_descriptors(net, loader)): their forwards of it are its own
+        for call in self.src.within(func, ast.Call):
+            helper = self.functions.get(call.func.id) if isinstance(call.func, ast.Name) \
+                else None
+            if helper is None or helper is func or not call.args:
+                continue
+            inner = [a.arg for a in helper.args.args]
+            for param, value in zip(inner, call.args):
+                head = _receiver(value)
+                if head not in params or head in touched or not _MODELISH.search(head) or \
+                        any(e[0] == head for e in out):
+                    continue
+                hit = self._plain_forward(helper, param)
+                if hit is not None:
+                    under = whole or hit[1] or any(
+                        b.lineno <= call.lineno <= (b.end_lineno or b.lineno) for b in blocks)
+                    out.append((head, hit[0], self.src.path, under))
         return out
+
+    def _plain_forward(self, func: ast.AST, param: str) -> tuple[int, bool] | None:
+        """The first forward of parameter ``param`` in ``func`` if the function neither
+        switches its mode nor computes gradients: (line, under no_grad)."""
+        first, last = func.lineno, func.end_lineno or func.lineno  # type: ignore[attr-defined]
+        if any(first <= n <= last for n in self.gradient_lines):
+            return None
+        blocks = [w for w in self.no_grad_withs if first <= w.lineno <= last]
+        for ev in self.events(func.body, depth=1):  # type: ignore[attr-defined]
+            if ev.kind == "mode" and ev.recv.split(".", 1)[0] == param:
+                return None
+            if ev.kind == "forward" and ev.recv == param:
+                return ev.line, _decorated_no_grad(func) or any(
+                    b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in blocks)
+        return None
 
     # ------------------------------------------------------------ events
 
@@ -2719,6 +2753,21 @@ def _mg102_in_other_files(model: FileModel,
                     related=(Location(src.path, ev.via, 0, "called in training mode from"),),
                     hint="call model.eval() in the evaluation function (and restore the mode "
                          "after), or use modeguard.inference(model)")
+                scope = model.scope_lookup.get(name)
+                if not ev.mode and not any(b.lineno <= ev.via <= (b.end_lineno or b.lineno)
+                                           for b in model.no_grad_withs) and \
+                        not (scope is not None and _decorated_no_grad(scope)) and \
+                        not model.without_gradients(ev.recv):
+                    # ... and with autograd on, here and at the call: a graph kept for nothing
+                    yield Finding(
+                        "MG401",
+                        f"{ev.recv} is evaluated here with autograd enabled (called from "
+                        f"{src.path}:{ev.via}, not under no_grad) and no backward: the graph "
+                        "is kept for nothing",
+                        path=ev.path, line=ev.line, col=0,
+                        related=(Location(src.path, ev.via, 0, "called from"),),
+                        hint="wrap the evaluation in torch.no_grad() (or "
+                             "modeguard.inference(model))")
 
 
 def _mg401_between_steps(model: FileModel,
