@@ -56,6 +56,9 @@ _EVALUATION_WORD = re.compile(r"(^|_)(scores?|metrics?|statistics?|stats|accurac
 _MONITORING = re.compile(r"(^_*|_)(preview|visuali[sz]e|vis|viz|log|write|plot|show|render|"
                          r"monitor|report|summary|summari[sz]e|snapshot|dump|probe)(s?_|s?$)",
                          re.I)
+# helpers that show what a model makes (reconstructions, samples): one forward evaluates
+_DISPLAY = re.compile(r"(^_*|_)(show|plot|visuali[sz]e|vis|viz|preview|render|display|"
+                      r"reconstructions?|samples)(s?_|s?$)", re.I)
 _RECALIBRATION = re.compile(r"(^|_)(bn|batch_?norm|precise|recalib)", re.I)
 _FRAMEWORK_EVAL = {"validation_step", "test_step", "predict_step", "validation_epoch_end",
                    "prediction_step", "evaluation_loop", "prediction_loop",  # HF Trainer
@@ -1834,7 +1837,8 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
             "eval()" not in src.source and not model.may_step()
         eval_scope = analysis or bool(_EVAL_SCOPE.match(short)) or bool(blocks) or \
             _decorated_no_grad(func) or bool(loops) or not trains and short != "<module>" and \
-            _evaluates_in_loop(model, func)
+            (_evaluates_in_loop(model, func) or
+             _DISPLAY.search(short) is not None and _evaluates_in_loop(model, func, True))
         inherited = not eval_scope and not trains and short != "<module>" and \
             evaluated_by_callers(name)
         # the last step or backward (in execution order, loops walked twice): an eval() after
@@ -1967,9 +1971,10 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                     yield _keeps_graph(src.path, ev, "in eval mode ")
 
 
-def _evaluates_in_loop(model: FileModel, func: ast.AST) -> bool:
+def _evaluates_in_loop(model: FileModel, func: ast.AST, anywhere: bool = False) -> bool:
     """``net.eval()``, then ``net(x)`` in a loop over data: an evaluation, whatever its name
-    (a single forward after eval(), for a summary or a FLOP count, is not one)."""
+    (a single forward after eval(), for a summary or a FLOP count, is not one). ``anywhere``:
+    a single forward counts too (a helper that shows reconstructions or samples)."""
     if not any(isinstance(c.func, ast.Attribute) and c.func.attr in ("eval", "train")
                for c in model.scope_calls.get(id(func), ())):
         return False  # no eval() of its own (most functions): nothing to read
@@ -1980,7 +1985,8 @@ def _evaluates_in_loop(model: FileModel, func: ast.AST) -> bool:
     loops = [loop for stmt in func.body for kind in (ast.For, ast.AsyncFor, ast.While)  # type: ignore
              for loop in model.src.within(stmt, kind)]
     return any(e.kind == "forward" and e.recv in evaluated and
-               any(loop.lineno <= e.line <= (loop.end_lineno or 0) for loop in loops)
+               (anywhere or any(loop.lineno <= e.line <= (loop.end_lineno or 0)
+                                for loop in loops))
                for e in flow)
 
 
