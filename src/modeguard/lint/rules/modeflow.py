@@ -2547,6 +2547,21 @@ def _block_freezes(model: FileModel) -> Iterator[Finding]:
             not _TV_BN_MODEL.search(src.source.replace("(", "\n")):
         return
     done: set[int] = set()
+    for call in src.of(ast.Call):
+        # net.dense_bn.requires_grad_(False), dense_bn a BatchNorm layer of the file
+        if isinstance(call.func, ast.Attribute) and call.func.attr == "requires_grad_" and \
+                call.args and isinstance(call.args[0], ast.Constant) and \
+                call.args[0].value is False and (target := _receiver(call.func.value)) and \
+                "." in target and _is_bn_layer(model, target) and \
+                not _trained_in_eval(model, target) and call.lineno not in done:
+            done.add(call.lineno)
+            yield Finding(
+                "MG302",
+                f"{target} (a BatchNorm layer) is frozen with requires_grad_(False), but nothing "
+                "puts it in eval mode: its running statistics keep updating in training mode",
+                path=src.path, line=call.lineno, col=0,
+                hint=f"also freeze the statistics: {target}.eval() after every model.train(), "
+                     "or modeguard.freeze_bn(model)")
     for loop in src.of(ast.For):
         it = loop.iter
         if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and
@@ -2647,6 +2662,20 @@ def _has_bn(model: FileModel, target: str) -> bool:
                         any("BatchNorm" in src.text_of(c) for c in src.of(ast.ClassDef)
                             if c.name == called):
                     return True
+    return False
+
+
+def _is_bn_layer(model: FileModel, target: str) -> bool:
+    """``target`` (or an attribute of that name) is assigned a BatchNorm layer in the file."""
+    attr = target.rsplit(".", 1)[-1]
+    for node in model.src.of(ast.Assign):
+        value = _strip_chain(node.value)
+        if not isinstance(value, ast.Call) or not _BN_NAMES.search(dotted(value.func) or ""):
+            continue
+        if any((name := dotted(t)) is not None and (name == target or
+                                                   name.rsplit(".", 1)[-1] == attr)
+               for t in node.targets):
+            return True
     return False
 
 
