@@ -52,6 +52,8 @@ def check(src: SourceFile) -> Iterator[Finding]:
                                        "and let Keras fit()/predict() set it)")
     yield from _tape_calls(src)
     yield from _inference_in_training_mode(src)
+    if bn_calls and train_ops and "UPDATE_OPS" in src.source and "as_default" in src.source:
+        yield from _update_ops_of_another_graph(src, bn_calls)
     if bn_calls and train_ops and "UPDATE_OPS" not in src.source:
         for call in bn_calls:
             if any(k.arg == "updates_collections" and isinstance(k.value, ast.Constant)
@@ -65,6 +67,40 @@ def check(src: SourceFile) -> Iterator[Finding]:
                 related=(Location(src.path, train_ops[0], 0, "train op created at"),),
                 hint="update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS); with "
                      "tf.control_dependencies(update_ops): train_op = opt.minimize(loss)")
+
+
+def _update_ops_of_another_graph(src: SourceFile, bn_calls: list[ast.Call]) -> Iterator[Finding]:
+    """The model is built inside ``with self._graph.as_default():`` but
+    ``tf.get_collection(tf.GraphKeys.UPDATE_OPS)`` is read in the same function outside that
+    block: it reads the default graph's (empty) collection, so the train op depends on no
+    update op and the moving statistics never change."""
+    for func in src.of(ast.FunctionDef):
+        graphs = [w for w in src.within(func, ast.With) if any(
+            isinstance(i.context_expr, ast.Call) and isinstance(i.context_expr.func,
+                                                                ast.Attribute) and
+            i.context_expr.func.attr == "as_default" and
+            "graph" in (dotted(i.context_expr.func.value) or "").lower() for i in w.items)]
+        if not graphs:
+            continue
+        stray = next((c for c in src.within(func, ast.Call)
+                      if (dotted(c.func) or "").endswith("get_collection") and
+                      "UPDATE_OPS" in src.text_of(c) and not any(
+                          w.lineno <= c.lineno <= (w.end_lineno or w.lineno) for w in graphs)),
+                     None)
+        if stray is None:
+            continue
+        for call in bn_calls:
+            yield Finding(
+                "MG501",
+                "TF1 batch normalization whose moving statistics are never updated: "
+                f"UPDATE_OPS is read at line {stray.lineno} outside the model's "
+                "graph.as_default() block, from the default graph, where the collection is "
+                "empty",
+                path=src.path, line=call.lineno, col=call.col_offset,
+                related=(Location(src.path, stray.lineno, 0, "UPDATE_OPS read at"),),
+                hint="read tf.get_collection(tf.GraphKeys.UPDATE_OPS) inside the "
+                     "`with graph.as_default():` block that builds the model")
+        return
 
 
 def _tape_calls(src: SourceFile) -> Iterator[Finding]:
