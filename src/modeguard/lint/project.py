@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from modeguard.lint.source import SourceFile
 
@@ -133,14 +133,7 @@ class Project:
             hits = [other for other, data in self._read_all().items()
                     if method.encode() in data and pattern.search(data)]
             self._owners[key] = hits
-        hits = [h for h in self._owners[key] if h != module]
-        if len(hits) != 1:
-            return None
-        model = self.file_model(hits[0])
-        if model is None:
-            return None
-        owners = model.method_owners.get(method, [])
-        return (model, f"{owners[0]}.{method}") if len(owners) == 1 else None
+        return self._one_class(key, module, method)
 
     def callable_class(self, word: str, module: str) -> tuple[Any, str] | None:
         """The one class of the linted project named like ``word`` (``"evaluator"`` finds
@@ -152,14 +145,16 @@ class Project:
                                  re.M | re.I)
             self._owners[key] = [other for other, data in self._read_all().items()
                                  if b"__call__" in data and pattern.search(data)]
+        return self._one_class(key, module, "__call__", lambda cls: word in cls.lower())
+
+    def _one_class(self, key: str, module: str, method: str,
+                   keep: Callable[[str], bool] = lambda cls: True) -> tuple[Any, str] | None:
+        """The one file found for ``key`` other than ``module``, and in it the one class
+        (that ``keep`` accepts) defining ``method``: (FileModel, "Class.method"), or None."""
         hits = [h for h in self._owners[key] if h != module]
-        if len(hits) != 1:
-            return None
-        model = self.file_model(hits[0])
-        if model is None:
-            return None
-        owners = [c for c in model.method_owners.get("__call__", []) if word in c.lower()]
-        return (model, f"{owners[0]}.__call__") if len(owners) == 1 else None
+        model = self.file_model(hits[0]) if len(hits) == 1 else None
+        owners = [c for c in model.method_owners.get(method, []) if keep(c)] if model else []
+        return (model, f"{owners[0]}.{method}") if len(owners) == 1 else None
 
     def mentions(self, qualified: str, pattern: re.Pattern[str], near: str = "") -> bool:
         """Whether a linted file that ``resolve(qualified)`` may land in matches ``pattern``
