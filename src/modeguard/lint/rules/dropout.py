@@ -222,7 +222,11 @@ def _mutation(src: SourceFile, cls: ast.ClassDef, func: ast.AST) -> Iterator[Fin
                            for e in (t.elts if isinstance(t, (ast.Tuple, ast.List)) else [t])]
                 for t in targets:
                     attr = self_attr(t)
-                    if attr is not None and attr != "training" and attr not in reset:
+                    name = dotted(t) or ""
+                    if attr is None and name.startswith("self.") and name.count(".") == 2:
+                        attr = name[5:]  # self.head_dropout.p = 0.0: a submodule's setting
+                    if attr is not None and attr.rsplit(".", 1)[-1] != "training" and \
+                            attr.split(".", 1)[0] not in reset:
                         yield Finding(
                             "MG203",
                             f"forward() sets self.{attr} depending on the mode: one evaluation "

@@ -749,7 +749,8 @@ class FileModel:
                 finally:
                     self._guarded -= 1
                 for recv, _ in own:
-                    yield _Event("mode", stmt.end_lineno or stmt.lineno, recv, RESTORED)
+                    # (after the block: on the line that follows it)
+                    yield _Event("mode", (stmt.end_lineno or stmt.lineno) + 1, recv, RESTORED)
                 return
             if wrapped:
                 # inside a modeguard context modes are managed and restored: skip mode events
@@ -1390,12 +1391,18 @@ def _out_of_reach(model: FileModel, scope: str, body: list[ast.stmt], recv: str,
         return False  # a global: any function can train it
     for stmt in body:
         for call in model.src.within(stmt, ast.Call):
-            if _mode_call(call) is not None or dotted(call.func) == recv:
-                continue
+            if _mode_call(call) is not None or dotted(call.func) == recv or \
+                    (dotted(call.func) or "").rsplit(".", 1)[-1] in _KEEPS_NOTHING:
+                continue  # (torch.save(net.state_dict(), ...), print(net): nothing kept)
             if head in _handed(call) and (dotted(call.func) or "").split(".", 1)[0] != head \
                     and model._callee_summary(call) is None:
                 return False  # handed to something that may keep it
     return True
+
+
+# calls that keep no reference to the models handed to them
+_KEEPS_NOTHING = frozenset({"save", "print", "state_dict", "info", "debug", "warning", "log",
+                            "write", "format", "len", "str", "repr", "isinstance", "id"})
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -1836,6 +1843,7 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         analysis = trains and short != "<module>" and not model.has_step and \
             "eval()" not in src.source and not model.may_step()
         eval_scope = analysis or bool(_EVAL_SCOPE.match(short)) or bool(blocks) or \
+            short != "<module>" and not trains and _serves(func) or \
             _decorated_no_grad(func) or bool(loops) or not trains and short != "<module>" and \
             (_evaluates_in_loop(model, func) or
              _DISPLAY.search(short) is not None and _evaluates_in_loop(model, func, True))
@@ -1903,6 +1911,11 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                 if _in_modeguard_ctx(src, func, ev.line):
                     continue
                 seen.add(ev.recv)
+                # Variable(x, volatile=True) was no_grad before PyTorch 0.4 and does nothing
+                # since: evidence of an evaluation, but autograd is on (MG401 still applies)
+                legacy_only = legacy_no_grad and not (_decorated_no_grad(func) or any(
+                    b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in blocks) or
+                    inherited or ev.recv in teachers)
                 under_no_grad = _decorated_no_grad(func) or any(
                     b.lineno <= ev.line <= (b.end_lineno or b.lineno) for b in blocks) or \
                     legacy_no_grad or inherited or ev.recv in teachers
@@ -1918,6 +1931,8 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                         head not in {a.arg for a in func.args.args + func.args.kwonlyargs}):
                     # a global model: what the module-level code left it in
                     mode = _mode_of(module_modes(), ev.recv)
+                if mode is None and short != "<module>":
+                    mode = _stored_mode(model, func, head)
                 owned = ev.recv if ev.recv.startswith("self.") else from_self(func, ev.recv)
                 guessed = mode is None and ev.recv.startswith("self.") and \
                     not in_module(func) and class_modes(func, ev.recv) == {TRAIN}
@@ -1950,8 +1965,8 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                         # the helpers of this file that call it): judged at those calls
                         # (another linted file), or not at all (a sampler nobody here calls)
                         continue
-                    if not under_no_grad and not trains and mode == TRAIN and \
-                            not called_under_no_grad(name):
+                    if (not under_no_grad or legacy_only) and not trains and \
+                            mode == TRAIN and not called_under_no_grad(name):
                         yield _keeps_graph(src.path, ev, "")
                     if plain:
                         continue
@@ -1966,9 +1981,48 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
                         else Severity.WARNING,
                         hint=f"call {ev.recv}.eval() before evaluating (and {ev.recv}.train() "
                              f"after), or use modeguard.inference({ev.recv})")
-                elif mode == EVAL and not under_no_grad and not called_under_no_grad(name) and \
+                elif mode == EVAL and (not under_no_grad or legacy_only) and \
+                        not called_under_no_grad(name) and \
                         not model.without_gradients(ev.recv):
-                    yield _keeps_graph(src.path, ev, "in eval mode ")
+                    yield _keeps_graph(src.path, ev, "in eval mode " + (
+                        "(Variable(volatile=True) has done nothing since PyTorch 0.4) "
+                        if legacy_only else ""))
+
+
+def _serves(func: ast.AST) -> bool:
+    """A web request handler (``@app.route("/rank")``, ``@app.post(...)``,
+    ``@router.get(...)``): everything it runs is inference."""
+    for deco in getattr(func, "decorator_list", ()):
+        target = deco.func if isinstance(deco, ast.Call) else deco
+        if isinstance(target, ast.Attribute) and target.attr in (
+                "route", "get", "post", "put", "patch", "websocket", "api_route"):
+            return True
+    return False
+
+
+def _stored_mode(model: FileModel, func: ast.AST, name: str) -> str | None:
+    """``net = STATE["model"]`` (or ``self.models[key]``) in ``func``: the mode every value the
+    file stores into that container has, when each comes from a function of the file that
+    returns its model in a known mode (``STATE["model"] = load_din(path)``)."""
+    src = model.src
+    taken = [a.value for a in src.within(func, ast.Assign) if len(a.targets) == 1 and
+             isinstance(a.targets[0], ast.Name) and a.targets[0].id == name and
+             isinstance(a.value, ast.Subscript)]
+    if len(taken) != 1 or (box := dotted(taken[0].value)) is None:
+        return None
+    modes = set()
+    for node in src.of(ast.Assign):
+        for t in node.targets:
+            if isinstance(t, ast.Subscript) and dotted(t.value) == box:
+                value = node.value
+                if isinstance(value, ast.Name):  # STATE["model"] = fresh; fresh = load(...)
+                    value = next((a.value for a in src.of(ast.Assign)
+                                  if len(a.targets) == 1 and isinstance(a.targets[0], ast.Name)
+                                  and a.targets[0].id == value.id and a.lineno < node.lineno
+                                  and isinstance(a.value, ast.Call)), value)
+                found = model._callee_summary(value) if isinstance(value, ast.Call) else None
+                modes.add(found[0].returns[0] if found and found[0].returns else None)
+    return modes.pop() if len(modes) == 1 else None
 
 
 def _evaluates_in_loop(model: FileModel, func: ast.AST, anywhere: bool = False) -> bool:
