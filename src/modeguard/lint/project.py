@@ -16,7 +16,8 @@ _FLOW_TRIGGERS = {
     "mode": (".eval(", ".train(", ".step(", ".backward(", "_start("),
     # a call whose result is assigned: also a loader that gives a new module trained weights
     # (and returns it in training mode)
-    "factory": (".eval(", ".train(", ".step(", ".backward(", "_start(", ".load_state_dict("),
+    "factory": (".eval(", ".train(", ".step(", ".backward(", "_start(", ".load_state_dict(",
+                "(nn.Module)"),
     "eval": (".eval(", ".train(", ".step(", ".backward(", "_start(", "no_grad",
              "inference_mode", "def eval", "def val", "def test", "def predict"),
 }

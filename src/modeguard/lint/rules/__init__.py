@@ -33,7 +33,10 @@ RULES: dict[str, tuple[tuple[Trigger, ...], Check]] = {
                   ("def after_", "evaluat"), ("def on_", "evaluat"), ("def after_", "validate("),
                   ("def on_", "validate("),
                   # a call to a BatchNorm freezing helper of another file (freeze_bn(...))
-                  ("freeze_", "_bn"), ("freeze_", "Norm")),
+                  ("freeze_", "_bn"), ("freeze_", "Norm"),
+                  # weights loaded, then handed to a prediction helper of another file
+                  (".load_state_dict(", "predict"), (".load_state_dict(", "infer"),
+                  (".load_state_dict(", "evaluat")),
                  modeflow.check),
     "tensorflow": (("tensorflow", "keras"), tensorflow.check),
 }

@@ -397,7 +397,24 @@ class FileModel:
         earlier class already uses (calls cannot tell them apart, the scopes still count)."""
         shadowed = [(key, f) for key, f in self.methods.items()
                     if self.functions.get("self." + key.split(".", 1)[1]) is not f]
-        return list(self.functions.items()) + shadowed
+        return list(self.functions.items()) + shadowed + self.event_handlers
+
+    @cached_property
+    def event_handlers(self) -> list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+        """Functions nested in a function and registered as per-iteration event handlers of a
+        training engine (ignite: ``@trainer.on(Events.ITERATION_COMPLETED(every=N))``):
+        training goes on when they return. Named ``outer.<locals>.name``."""
+        if "ITERATION_" not in self.src.source:
+            return []
+        out = []
+        for outer in self.functions.values():
+            for inner in self.src.within(outer, ast.FunctionDef):
+                if inner is not outer and any(
+                        isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and
+                        d.func.attr == "on" and "ITERATION_" in self.src.text_of(d)
+                        for d in inner.decorator_list):
+                    out.append((f"{outer.name}.<locals>.{inner.name}", inner))
+        return out
 
     @cached_property
     def scope_lookup(self) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
@@ -588,19 +605,25 @@ class FileModel:
 
         found = None
         for ret in self.src.within(func, ast.Return):
-            name = _unchained(ret.value) if ret.value is not None else None
-            if name is None or _mode_of(state, name) is not None:
+            if ret.value is None:
                 return None
-            built = [a for a in self.src.within(func, ast.Assign) if len(a.targets) == 1 and
-                     isinstance(a.targets[0], ast.Name) and a.targets[0].id == name]
-            value = _strip_chain(built[-1].value) if built else None
+            name = _unchained(ret.value)
+            if name is None:  # return Net(...).to(device): built right there
+                value, line = _strip_chain(ret.value), ret.lineno
+            else:
+                if _mode_of(state, name) is not None:
+                    return None
+                built = [a for a in self.src.within(func, ast.Assign) if len(a.targets) == 1
+                         and isinstance(a.targets[0], ast.Name) and a.targets[0].id == name]
+                value = _strip_chain(built[-1].value) if built else None
+                line = built[-1].lineno if built else 0
             cls = dotted(value.func) if isinstance(value, ast.Call) else None
             node = next((c for c in self.src.tree.body if isinstance(c, ast.ClassDef) and
                          c.name == cls), None)
             if node is None or not looks_like_module(node) or \
-                    found is not None and found[1] != built[-1].lineno:
+                    found is not None and found[1] != line:
                 return None
-            found = (TRAIN, built[-1].lineno, self.src.path)
+            found = (TRAIN, line, self.src.path)
         return found
 
     def _returned_items(self, func: ast.AST, state: dict[str, tuple[str, int, str]]
@@ -1502,7 +1525,8 @@ _TRAINING_HOOK = re.compile(r"^(on_(train_|before_|after_backward|fit_start|epoc
 def _training_hooks(model: FileModel) -> dict[str, int]:
     """``{"self.on_train_epoch_end": last line}`` for the training-time hooks of Lightning
     callbacks and modules defined in the file."""
-    out: dict[str, int] = {}
+    out: dict[str, int] = {name: func.end_lineno or func.lineno
+                           for name, func in model.event_handlers}
     if "on_" not in model.src.source and "after_" not in model.src.source:
         return out
     for cls in model.src.of(ast.ClassDef):

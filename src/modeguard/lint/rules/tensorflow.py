@@ -26,11 +26,20 @@ def check(src: SourceFile) -> Iterator[Finding]:
     # a missing or constant flag matters only where the file also trains
     trains = any(t in src.source for t in (".minimize(", ".apply_gradients(", ".fit(",
                                            "GradientTape"))
+    # module-level aliases of TF namespaces: layers = tf.contrib.layers, slim = tf.contrib.slim
+    aliases = {t.id: qualified for n in src.tree.body if isinstance(n, ast.Assign)
+               and isinstance(n.value, ast.Attribute)
+               and _tf_name(qualified := imports.resolve(n.value) or "")
+               for t in n.targets if isinstance(t, ast.Name)}
     for node in src.of(ast.Call):
         if isinstance(node.func, ast.Attribute) and node.func.attr in ("minimize",
                                                                       "apply_gradients"):
             train_ops.append(node.lineno)
         name = call_name(node, imports)
+        if aliases:
+            head, _, rest = (dotted(node.func) or "").partition(".")
+            if head in aliases and rest:
+                name = f"{aliases[head]}.{rest}"
         if _tf_name(name) and name.endswith(_BN):  # type: ignore[union-attr]
             bn_calls.append(node)
             if trains:
@@ -52,13 +61,21 @@ def check(src: SourceFile) -> Iterator[Finding]:
                                        "and let Keras fit()/predict() set it)")
     yield from _tape_calls(src)
     yield from _inference_in_training_mode(src)
-    if bn_calls and train_ops and "UPDATE_OPS" in src.source and "as_default" in src.source:
+    # UPDATE_OPS in the code (tf.GraphKeys.UPDATE_OPS, a "update_ops" collection), not in a
+    # docstring or comment
+    update_ops = "UPDATE_OPS" in src.source and any(
+        a.attr == "UPDATE_OPS" for a in src.of(ast.Attribute)) or "update_ops" in src.source \
+        and any(isinstance(c.func, ast.Attribute) and c.func.attr == "get_collection" and
+                "update_ops" in src.text_of(c) for c in src.of(ast.Call))
+    if bn_calls and train_ops and update_ops and "as_default" in src.source:
         yield from _update_ops_of_another_graph(src, bn_calls)
-    if bn_calls and train_ops and "UPDATE_OPS" not in src.source:
+    if bn_calls and train_ops and not update_ops:
         for call in bn_calls:
             if any(k.arg == "updates_collections" and isinstance(k.value, ast.Constant)
-                   and k.value.value is None for k in call.keywords):
-                continue  # updates in place
+                   and k.value.value is None for k in call.keywords) or \
+                    any(k.arg is None for k in call.keywords) and \
+                    "updates_collections=None" in src.source.replace(" ", ""):
+                continue  # updates in place (also through **bn_params)
             yield Finding(
                 "MG501",
                 "TF1 batch normalization whose moving statistics are never updated: the train "
@@ -213,6 +230,8 @@ def _trains_itself(src: SourceFile, func: ast.AST, scopes: list[ast.AST]) -> boo
 
 def _training_flag(src: SourceFile, node: ast.Call, what: str, effect: str) -> Iterator[Finding]:
     flag = keyword(node, "training") or keyword(node, "is_training")
+    if flag is None and any(k.arg is None for k in node.keywords):
+        return  # layers.batch_norm(h, **bn_params): the flag may well be in there
     if flag is None:
         yield Finding("MG502", f"TF {what} without training=: it defaults to False and {effect}",
                       path=src.path, line=node.lineno, col=node.col_offset,
