@@ -16,8 +16,7 @@ _FLOW_TRIGGERS = {
     "mode": (".eval(", ".train(", ".step(", ".backward(", "_start("),
     # a call whose result is assigned: also a loader that gives a new module trained weights
     # (and returns it in training mode)
-    "factory": (".eval(", ".train(", ".step(", ".backward(", "_start(", ".load_state_dict(",
-                "(nn.Module)"),
+    "factory": (".eval(", ".train(", ".step(", ".backward(", "_start(", ".load_state_dict("),
     "eval": (".eval(", ".train(", ".step(", ".backward(", "_start(", "no_grad",
              "inference_mode", "def eval", "def val", "def test", "def predict"),
 }
@@ -156,6 +155,21 @@ class Project:
         model = self.file_model(hits[0]) if len(hits) == 1 else None
         owners = [c for c in model.method_owners.get(method, []) if keep(c)] if model else []
         return (model, f"{owners[0]}.{method}") if len(owners) == 1 else None
+
+    def builds_module(self, qualified: str, near: str = "") -> bool:
+        """Whether the function ``qualified`` (``models.make_model``) looks, by its text, like
+        a factory that returns a new instance of a class (``return PropertyNet(...)``, or
+        ``net = Net(...)`` ... ``return net``): worth parsing its file for."""
+        module, _, name = qualified.rpartition(".")
+        path = self.find(module, near) if module else None
+        text = self._text(module) if path is not None else None
+        if not text or f"def {name}(" not in text:
+            return False
+        body = text.split(f"def {name}(", 1)[1]
+        body = re.split(r"\n(?:def|class|@)\b", body, maxsplit=1)[0]
+        built = set(re.findall(r"(?:return\s+|=\s*)([A-Z]\w*)\(", body))
+        # ... of a class the same file defines as a module
+        return any(re.search(rf"^class\s+{c}\s*\([^)]*Module", text, re.M) for c in built)
 
     def mentions(self, qualified: str, pattern: re.Pattern[str], near: str = "") -> bool:
         """Whether a linted file that ``resolve(qualified)`` may land in matches ``pattern``

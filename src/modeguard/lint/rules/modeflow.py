@@ -48,6 +48,11 @@ _SENSITIVE_LAYER = re.compile(r"^(Dropout[123]?d?|AlphaDropout|FeatureAlphaDropo
 _NEUTRAL_CALLS = frozenset({"super", "range", "len", "list", "tuple", "dict", "set", "int",
                             "float", "str", "bool", "print", "isinstance", "getattr", "setattr",
                             "hasattr", "zip", "enumerate", "min", "max", "sum", "abs", "round"})
+# gradients taken to explain or attack a model, not to train it: hooks on activations or
+# gradients, inputs that require gradients, the usual names
+_ANALYSIS = re.compile(r"register_(full_)?backward_hook|register_forward_hook|"
+                       r"requires_grad_\((True)?\)|saliency|grad_?cam|adversar|fgsm|attack",
+                       re.I)
 # words of evaluation helpers' names beyond _EVAL_SCOPE (real_statistics, fid_score, knn_top1)
 _EVALUATION_WORD = re.compile(r"(^|_)(scores?|metrics?|statistics?|stats|accuracy|acc|bleu|rouge|"
                               r"wer|perplexity|ppl|fid|m?ap\d*|iou|embed\w*|features?|extract\w*|"
@@ -365,6 +370,7 @@ class FileModel:
         self._aliases: dict[str, list[str]] = {}  # loop variables over literal model tuples
         self._guarded = 0  # > 0 inside try/finally or a restoring context: returns restore
         self._sensitive: dict[str, bool | None] = {}  # class_sensitive() of each class
+        self._may_step: bool | None = None
         self.stmt_calls, self.scope_calls = src.calls_by_statement, src.calls_by_scope
         calls = src.of(ast.Call)
         # only attribute calls can step or run backward: one pass over those
@@ -426,6 +432,11 @@ class FileModel:
         themselves only, so their text tells)."""
         if self.has_step:
             return True
+        if self._may_step is None:
+            self._may_step = self._steps_elsewhere()
+        return self._may_step
+
+    def _steps_elsewhere(self) -> bool:
         if self.project is None:
             return False
         from modeguard.lint.project import STEP_TEXT
@@ -994,8 +1005,11 @@ class FileModel:
                 qualified = self.src.imports.names.get(name)
                 if qualified:
                     # an evaluation function is worth reading even if it changes no mode
-                    kind = "eval" if _EVAL_SCOPE.match(name) else \
+                    kind: bool | str = "eval" if _EVAL_SCOPE.match(name) else \
                         "factory" if assigned else "mode"
+                    if kind == "factory" and self.project.builds_module(qualified,
+                                                                        self.src.module):
+                        kind = False  # net = make_model(hp): read it whatever its file holds
                     target = self.project.resolve(qualified, flow=kind, near=self.src.module)
                     if target is not None and target[0] is not self:
                         other = target[0].summary(target[1])
@@ -1584,7 +1598,7 @@ def _in_modeguard_ctx(src: SourceFile, func: ast.AST, line: int) -> bool:
 def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
     src = model.src
     # computed on first use: most files have no evaluation scope at all
-    lazy: dict[str, Any] = {}
+    lazy: dict[Any, Any] = {}
 
     def callers() -> dict[str, list[tuple[str, list[ast.stmt], ast.Call]]]:
         if "callers" not in lazy:
@@ -1685,6 +1699,12 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
     def handed_model(name: str, func: ast.AST, recv: str) -> bool:
         """``recv`` is a parameter that some call in this file hands a model
         (``perplexity(model, loader)`` for ``def perplexity(lm, loader)``)."""
+        key = ("handed", name, recv)
+        if key not in lazy:
+            lazy[key] = _handed_model(name, func, recv)
+        return lazy[key]  # type: ignore[no-any-return]
+
+    def _handed_model(name: str, func: ast.AST, recv: str) -> bool:
         params = [a.arg for a in getattr(func, "args", ast.arguments(args=[])).args
                   if a.arg != "self"]
         if recv not in params:
@@ -1865,7 +1885,8 @@ def _mg102_mg401(model: FileModel) -> Iterator[Finding]:
         # gradients computed for analysis, not training (Grad-CAM, saliency, adversarial
         # examples): a backward in a file that never steps an optimizer nor calls eval()
         analysis = trains and short != "<module>" and not model.has_step and \
-            "eval()" not in src.source and not model.may_step()
+            "eval()" not in src.source and _ANALYSIS.search(src.source) is not None and \
+            "test" not in short.lower() and not model.may_step()
         eval_scope = analysis or bool(_EVAL_SCOPE.match(short)) or bool(blocks) or \
             short != "<module>" and not trains and _serves(func) or \
             _decorated_no_grad(func) or bool(loops) or not trains and short != "<module>" and \
@@ -2325,7 +2346,8 @@ def _bn_freezes(src: SourceFile) -> Iterator[tuple[ast.AST, int]]:
 
 
 _EVAL_TEXT = re.compile(r"\.eval\(\)")
-_FREEZE_TEXT = re.compile(r"freez|froz", re.I)  # names of freezing helpers (freeze_bn_stats(...))
+_EVALUATION_TEXT = re.compile(r"no_grad|inference_mode")  # a file with evaluation code
+_FREEZE_TEXT = re.compile(r"freez|froz(?!enset)", re.I)  # names of freezing helpers (freeze_bn_stats(...))
 
 
 def _foreign_freezes_possible(model: FileModel) -> bool:
@@ -2334,19 +2356,25 @@ def _foreign_freezes_possible(model: FileModel) -> bool:
     method of an attribute (``self.backbone.freeze_norm_stats()``), or ``model.apply(f)`` with
     ``f`` imported."""
     src = model.src
-    if model.project is None:
+    if model.project is None or not _FREEZE_TEXT.search(src.source) and \
+            ".apply(" not in src.source:
         return False
     imported = src.imports.names
     for c in src.of(ast.Call):
         if isinstance(c.func, ast.Attribute) and c.func.attr == "apply" and c.args and \
-                isinstance(c.args[0], ast.Name) and c.args[0].id in imported:
+                isinstance(c.args[0], ast.Name) and c.args[0].id in imported and \
+                _FREEZE_TEXT.search(c.args[0].id) or isinstance(c.func, ast.Attribute) and \
+                c.func.attr == "apply" and c.args and isinstance(c.args[0], ast.Name) and \
+                c.args[0].id in imported and model._function_of(c.args[0].id) is not None:
             return True
         if not (_FREEZE_TEXT.search(dotted(c.func) or "") or
                 any(_FREEZE_TEXT.search(k.arg or "") for k in c.keywords)):
             continue
-        if _head(c.func) == "self" or _head(c.func) in imported and model.project.mentions(
-                src.imports.resolve(c.func) or "", _EVAL_TEXT, near=src.module):
-            return True
+        if _head(c.func) == "self" and re.search(r"bn|norm|stat|batch", dotted(c.func) or "",
+                                                  re.I) or \
+                _head(c.func) in imported and model.project.mentions(
+                    src.imports.resolve(c.func) or "", _EVAL_TEXT, near=src.module):
+            return True  # (self.backbone.freeze_norm_stats(), not self.freeze_layout())
     return False
 
 
@@ -2837,7 +2865,9 @@ def _mg102_in_other_files(model: FileModel,
 
     def calls_evaluation(key: int) -> bool:  # an imported evaluation function called here
         return any(isinstance(c.func, ast.Name) and c.func.id in imported and
-                   (_EVAL_SCOPE.match(c.func.id) or _EVALUATION_WORD.search(c.func.id))
+                   (_EVAL_SCOPE.match(c.func.id) or _EVALUATION_WORD.search(c.func.id) and
+                    model.project is not None and model.project.mentions(
+                        imported[c.func.id], _EVALUATION_TEXT, near=src.module))
                    for c in model.scope_calls.get(key, ()))
 
     keys = {"<module>": id(src.tree), **{n: id(f) for n, f in model.scope_functions}}
