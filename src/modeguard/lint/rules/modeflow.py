@@ -1324,11 +1324,35 @@ class FileModel:
 # ------------------------------------------------------------------ MG101
 
 
+# what putting a model in eval mode looks like in text (a call, a loader, a flag written by hand)
+_EVAL_MODE_TEXT = re.compile(r"\.eval\(\)|\.train\((mode\s*=\s*)?False\)|from_pretrained\(|"
+                             r"\.training\s*=")
+
+
+def _may_evaluate(model: FileModel) -> bool:
+    """Whether anything can put a model in eval mode in this file's flow: an ``eval()``
+    (``train(False)``, ``from_pretrained()``, a flag written by hand) here, or in a linted file
+    one of its calls resolves into (a cheap text test before any flow is computed)."""
+    src = model.src
+    if _EVAL_MODE_TEXT.search(src.source):
+        return True
+    if model.project is None:
+        return False
+    if re.search(r"(evaluator|validator|tester)s?\b", src.source, re.I):
+        return True  # self.evaluator(self.model): an object of a class found project-wide
+    imports = src.imports
+    names = {imports.resolve(c.func) for c in src.of(ast.Call) if _head(c.func) in imports.names}
+    return any(model.project.mentions(q, _EVAL_MODE_TEXT, near=src.module)
+               for q in names if q and "." in q)
+
+
 def _mg101(model: FileModel, scopes: list[tuple[str, list[ast.stmt]]]) -> Iterator[Finding]:
     src = model.src
     hooks = _training_hooks(model)
     if not hooks and not model.may_step():
         return  # no training step anywhere: nothing for an eval() to leak into
+    if not _may_evaluate(model):
+        return  # no eval() here nor in the linted files it calls into: nothing to leak
     reported: set[tuple[str, int]] = {("", line) for _, line in model.freezes}  # MG301's
     for scope_name, body in scopes:
         # recv -> (mode, line, via, path, index of the event)
